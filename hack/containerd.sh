@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# up | down | status: the real containerd (Debian package) with its CRI plugin, a CNI bridge,
+# and the local test images. Idempotent; started and stopped by PID.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CONTAINERD_SOCK="${CONTAINERD_SOCK:-/run/containerd/containerd.sock}"
+CONF_DIR="${LOCAL_DIR}/containerd"
+CNI_CONF_DIR="/etc/cni/net.d"
+POD_SUBNET="${POD_SUBNET:-10.244.7.0/24}"
+PAUSE_IMAGE="localhost:5999/kubelet-ts/pause:3.10"
+
+write_config() {
+  mkdir -p "${CONF_DIR}" "${CNI_CONF_DIR}"
+  cat > "${CONF_DIR}/config.toml" <<TOML
+version = 2
+root = "/var/lib/containerd"
+state = "/run/containerd"
+
+[grpc]
+  address = "${CONTAINERD_SOCK}"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE}"
+  # This VM refuses to lower oom_score_adj: without this every RunPodSandbox fails.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${CNI_CONF_DIR}"
+TOML
+  cat > "${CNI_CONF_DIR}/10-kubelet-ts.conflist" <<JSON
+{
+  "cniVersion": "0.4.0",
+  "name": "kubelet-ts",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "kts0",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "${POD_SUBNET}" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }]
+      }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+JSON
+}
+
+cri_ready() {
+  # Both RuntimeReady and NetworkReady reported true by the CRI Status call.
+  local out
+  out="$(ctr --address "${CONTAINERD_SOCK}" version 2>/dev/null)" || return 1
+  [[ -n "${out}" ]] || return 1
+  node "${REPO_ROOT}/hack/cri-status.mjs" "${CONTAINERD_SOCK}" >/dev/null 2>&1
+}
+
+up() {
+  command -v containerd >/dev/null || die "containerd not installed: run hack/install-deps.sh"
+  write_config
+  if ! pid_alive containerd; then
+    if [[ -S "${CONTAINERD_SOCK}" ]] && ctr --address "${CONTAINERD_SOCK}" version >/dev/null 2>&1; then
+      die "a containerd we did not start already answers on ${CONTAINERD_SOCK}; stop it first"
+    fi
+    start_bg containerd containerd --config "${CONF_DIR}/config.toml" --log-level info
+  fi
+  wait_for "containerd socket ${CONTAINERD_SOCK}" 60 ctr --address "${CONTAINERD_SOCK}" version
+  CONTAINERD_SOCK="${CONTAINERD_SOCK}" bash "${HACK_DIR}/images.sh"
+  wait_for "CRI RuntimeReady and NetworkReady (see ${LOG_DIR}/containerd.log)" 60 cri_ready
+  log "containerd ready on ${CONTAINERD_SOCK}"
+}
+
+down() {
+  stop_pid containerd
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  status) pid_alive containerd && cri_ready && echo "containerd: ready" || { echo "containerd: not ready"; exit 1; } ;;
+  *) die "usage: $0 up|down|status" ;;
+esac

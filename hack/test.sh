@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a warm one: installs what is missing, checks
+# formatting, lint, types and generated code, brings up the real containerd and control plane,
+# runs both vitest projects (unit, integration), and ends with one line
+#   tests: N passed, N failed[, N skipped]
+# computed from vitest's own JSON results. Exits non-zero when anything failed.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${REPO_ROOT}"
+
+t0=$(date +%s)
+bash hack/install-deps.sh
+if [[ ! -d node_modules/.bin ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+log "static checks: generated CRI types, lint/format, typecheck"
+bash hack/gen-cri.sh --check
+npx biome ci .
+npx tsc -p tsconfig.json
+
+log "test environment"
+bash hack/env.sh up
+export KUBELET_TS_ENV_READY=1
+
+results="${LOCAL_DIR}/vitest-results.json"
+rm -f "${results}"
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="${results}" "$@"
+vitest_rc=$?
+set -e
+
+if [[ ! -s "${results}" ]]; then
+  echo "vitest wrote no results (exit ${vitest_rc})" >&2
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+summary="$(node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) +
+    r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+  const skipped = r.numPendingTests + r.numTodoTests;
+  let line = `tests: ${r.numPassedTests} passed, ${failed} failed`;
+  if (skipped) line += `, ${skipped} skipped`;
+  console.log(line);
+' "${results}")"
+log "took $(( $(date +%s) - t0 ))s"
+echo "${summary}"
+if (( vitest_rc != 0 )) || [[ "${summary}" != *" 0 failed"* ]]; then exit 1; fi

@@ -1,0 +1,8 @@
+// Original file: proto/cri/api.proto
+
+
+export interface StreamPodSandboxMetricsRequest {
+}
+
+export interface StreamPodSandboxMetricsRequest__Output {
+}
