@@ -16,7 +16,7 @@ fi
 
 log "static checks: generated CRI types, lint/format, typecheck"
 bash hack/gen-cri.sh --check
-npx biome ci .
+npx biome ci --colors=off .
 npx tsc -p tsconfig.json
 
 log "test environment"

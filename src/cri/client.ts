@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import { onAbort } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
-import { CriError, CriUnimplementedError, toCriError } from './errors.js';
+import { CriCancelledError, CriError, CriUnimplementedError, toCriError } from './errors.js';
 import type { ImageServiceDefinition } from './gen/runtime/v1/ImageService.js';
 import type { RuntimeServiceDefinition } from './gen/runtime/v1/RuntimeService.js';
 import { loadCri } from './proto.js';
@@ -259,7 +259,9 @@ export class CriClient {
     const timeoutMs = o?.timeoutMs ?? this.requestTimeoutMs;
     const signal = o?.signal;
     if (signal?.aborted) {
-      return Promise.reject(new CriError('Cancelled', grpc.status.CANCELLED, method, 'aborted before start'));
+      return Promise.reject(
+        new CriCancelledError('Cancelled', grpc.status.CANCELLED, method, 'aborted before start'),
+      );
     }
     const started = performance.now();
     return new Promise<unknown>((resolve, reject) => {

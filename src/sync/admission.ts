@@ -1,0 +1,182 @@
+import type { Container, Pod } from '../api/types.js';
+import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
+
+export interface AdmissionNode {
+  name: string;
+  labels: Record<string, string>;
+  allocatable: { cpuMillis: number; memoryBytes: number; ephemeralBytes: number; pods: number };
+}
+
+export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
+
+interface Requests {
+  cpu: number;
+  memory: number;
+  ephemeral: number;
+}
+
+function containerRequests(c: Container): Requests {
+  const r = c.resources?.requests ?? {};
+  const q = (v: unknown, f: (s: string) => number) => (v === undefined || v === null ? 0 : f(String(v)));
+  return {
+    cpu: q(r.cpu, cpuToMillis),
+    memory: q(r.memory, memoryToBytes),
+    ephemeral: q(r['ephemeral-storage'], memoryToBytes),
+  };
+}
+
+const add = (a: Requests, b: Requests): Requests => ({
+  cpu: a.cpu + b.cpu,
+  memory: a.memory + b.memory,
+  ephemeral: a.ephemeral + b.ephemeral,
+});
+const max = (a: Requests, b: Requests): Requests => ({
+  cpu: Math.max(a.cpu, b.cpu),
+  memory: Math.max(a.memory, b.memory),
+  ephemeral: Math.max(a.ephemeral, b.ephemeral),
+});
+
+/**
+ * PURE: a pod's effective requests (upstream resource helpers): the larger of (regular
+ * containers + sidecars) and, for each regular init container, itself plus the sidecars
+ * started before it; plus pod overhead.
+ */
+export function podRequests(pod: Pod): Requests {
+  const zero = { cpu: 0, memory: 0, ephemeral: 0 };
+  let sidecars = zero;
+  let initPeak = zero;
+  for (const ic of pod.spec?.initContainers ?? []) {
+    const r = containerRequests(ic);
+    if (ic.restartPolicy === 'Always') sidecars = add(sidecars, r);
+    else initPeak = max(initPeak, add(sidecars, r));
+  }
+  let regular = zero;
+  for (const c of pod.spec?.containers ?? []) regular = add(regular, containerRequests(c));
+  let total = max(add(regular, sidecars), initPeak);
+  const oh = pod.spec?.overhead;
+  if (oh) total = add(total, containerRequests({ name: 'overhead', resources: { requests: oh } }));
+  return total;
+}
+
+type Term = { matchExpressions?: Req[]; matchFields?: Req[] };
+type Req = { key: string; operator: string; values?: string[] };
+
+function matchReq(r: Req, value: string | undefined): boolean {
+  const vals = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return value !== undefined && vals.includes(value);
+    case 'NotIn':
+      return value === undefined || !vals.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      if (value === undefined || vals.length !== 1) return false;
+      const a = Number.parseInt(value, 10);
+      const b = Number.parseInt(vals[0]!, 10);
+      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      return r.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+function matchTerm(t: Term, node: AdmissionNode): boolean {
+  const exprs = t.matchExpressions ?? [];
+  const fields = t.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  return (
+    exprs.every((r) => matchReq(r, node.labels[r.key])) &&
+    fields.every((r) => matchReq(r, r.key === 'metadata.name' ? node.name : undefined))
+  );
+}
+
+/** nodeSelector and required node affinity (upstream nodeaffinity.GetRequiredNodeAffinity). */
+export function matchesNode(pod: Pod, node: AdmissionNode): boolean {
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) {
+    if (node.labels[k] !== v) return false;
+  }
+  const terms =
+    pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms && !terms.some((t) => matchTerm(t as Term, node))) return false;
+  return true;
+}
+
+function hostPorts(pod: Pod): string[] {
+  const out: string[] = [];
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const p of c.ports ?? []) {
+      if (p.hostPort) out.push(`${p.protocol ?? 'TCP'}/${p.hostIP || '0.0.0.0'}/${p.hostPort}`);
+    }
+  }
+  return out;
+}
+
+function portsConflict(a: string, b: string): boolean {
+  const [pa, ia, na] = a.split('/');
+  const [pb, ib, nb] = b.split('/');
+  if (pa !== pb || na !== nb) return false;
+  return ia === ib || ia === '0.0.0.0' || ib === '0.0.0.0';
+}
+
+/**
+ * PURE: upstream's kubelet admission (lifecycle/predicate.go generalFilter + resource fit):
+ * node name, node selector/affinity, host ports, then resources (pods, cpu, memory,
+ * ephemeral-storage) against allocatable minus the requests of `active` pods.
+ */
+export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult {
+  if (pod.spec?.nodeName && pod.spec.nodeName !== node.name) {
+    return {
+      admit: false,
+      reason: 'NodeName',
+      message: "Predicate NodeName failed: node(s) didn't match the requested node name",
+    };
+  }
+  if (!matchesNode(pod, node)) {
+    return {
+      admit: false,
+      reason: 'NodeAffinity',
+      message: "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+    };
+  }
+  const mine = hostPorts(pod);
+  if (mine.length > 0) {
+    const used = active.flatMap(hostPorts);
+    if (mine.some((p) => used.some((u) => portsConflict(p, u)))) {
+      return {
+        admit: false,
+        reason: 'NodePorts',
+        message: "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
+      };
+    }
+  }
+  const a = node.allocatable;
+  if (active.length + 1 > a.pods) {
+    return {
+      admit: false,
+      reason: 'OutOfpods',
+      message: `Node didn't have enough resource: pods, requested: 1, used: ${active.length}, capacity: ${a.pods}`,
+    };
+  }
+  const want = podRequests(pod);
+  const used = active.map(podRequests).reduce(add, { cpu: 0, memory: 0, ephemeral: 0 });
+  const checks: [string, number, number, number][] = [
+    ['cpu', want.cpu, used.cpu, a.cpuMillis],
+    ['memory', want.memory, used.memory, a.memoryBytes],
+    ['ephemeral-storage', want.ephemeral, used.ephemeral, a.ephemeralBytes],
+  ];
+  for (const [name, req, u, cap] of checks) {
+    if (req > 0 && req + u > cap) {
+      return {
+        admit: false,
+        reason: `OutOf${name}`,
+        message: `Node didn't have enough resource: ${name}, requested: ${req}, used: ${u}, capacity: ${cap}`,
+      };
+    }
+  }
+  return { admit: true };
+}

@@ -1,0 +1,339 @@
+import type { Pod, PodStatus } from '../api/types.js';
+import type { CriClient } from '../cri/client.js';
+import { inspectPod } from '../cri/inspect.js';
+import type { Pleg, PlegEvent, RuntimePodRef } from '../cri/pleg.js';
+import type { PodRuntimeStatus } from '../cri/runtimeState.js';
+import { generatePodStatus, rejectedPodStatus, type StatusOverride } from '../status/generate.js';
+import type { StatusManager } from '../status/manager.js';
+import { sleep } from '../util/abort.js';
+import { type Logger, silentLogger } from '../util/log.js';
+import type { VolumeManager } from '../volumes/manager.js';
+import { type AdmissionNode, admitPod } from './admission.js';
+import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
+import { podDesc } from './criConfig.js';
+import { type EventSink, podRef } from './events.js';
+import type { ImageManager } from './images.js';
+import { podSandboxChanged } from './plan.js';
+import { PodConfig, type PodOp } from './podConfig.js';
+import type { PodSyncer } from './podSyncer.js';
+import { type KillRequest, PodWorkers, type SyncOutcome } from './podWorkers.js';
+
+export interface ProbeStatusView {
+  started(containerId: string): boolean | undefined;
+  ready(containerId: string): boolean | undefined;
+}
+
+export interface SyncLoopDeps {
+  nodeName: string;
+  cri: CriClient;
+  pleg: Pleg;
+  syncer: PodSyncer;
+  images: ImageManager;
+  volumes: VolumeManager;
+  statusManager: StatusManager;
+  events: EventSink;
+  runtimeName: () => string;
+  hostIPs: () => string[];
+  admissionNode: () => AdmissionNode;
+  probes?: ProbeStatusView;
+  logger?: Logger;
+  now?: () => number;
+  resyncMs?: number;
+  housekeepingMs?: number;
+}
+
+const noProbes: ProbeStatusView = { started: () => undefined, ready: () => undefined };
+
+/**
+ * The kubelet's sync loop: takes pod updates from the API source, runs one worker per pod
+ * (PodWorkers), reacts to PLEG events, generates status after every pass, and does
+ * housekeeping (orphaned runtime pods, finished workers, dead containers) every 2 s.
+ */
+export class SyncLoop {
+  readonly podConfig: PodConfig;
+  readonly workers: PodWorkers;
+  private readonly runtimeCache = new Map<string, PodRuntimeStatus>();
+  private readonly rejected = new Set<string>();
+  private readonly overrides = new Map<string, StatusOverride>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  readonly startedAt: number;
+
+  constructor(private readonly d: SyncLoopDeps) {
+    this.log = d.logger ?? silentLogger;
+    this.now = d.now ?? Date.now;
+    this.startedAt = this.now();
+    this.podConfig = new PodConfig((op, pod) => this.handle(op, pod));
+    this.workers = new PodWorkers({
+      logger: this.log,
+      resyncMs: d.resyncMs ?? 60_000,
+      handlers: {
+        syncPod: (pod, signal) => this.syncPod(pod, signal),
+        syncTerminatingPod: (pod, grace, kill, signal) => this.syncTerminatingPod(pod, grace, kill, signal),
+        syncTerminatedPod: (pod, kill, signal) => this.syncTerminatedPod(pod, kill, signal),
+        syncTerminatingRuntimePod: (ref, signal) => this.syncTerminatingRuntimePod(ref, signal),
+      },
+    });
+  }
+
+  /** Runs housekeeping until `signal` aborts (the workers run on their own). */
+  async run(signal: AbortSignal): Promise<void> {
+    const period = this.d.housekeepingMs ?? 2_000;
+    while (!signal.aborted) {
+      await sleep(period, signal).catch(() => {});
+      if (signal.aborted) break;
+      const started = this.now();
+      await this.housekeeping(signal).catch((err) =>
+        this.log.warn({ err: String(err) }, 'housekeeping failed'),
+      );
+      const took = this.now() - started;
+      if (took > 1_000) this.log.warn({ ms: took }, 'housekeeping took longer than 1s');
+    }
+    this.workers.stop();
+  }
+
+  onPlegEvent(ev: PlegEvent): void {
+    if (ev.type === 'ContainerRemoved') return;
+    if (this.podConfig.get(ev.podUid) || this.workers.state(ev.podUid)) this.workers.syncSoon(ev.podUid);
+  }
+
+  /** Asks for a sync of a pod (probe result changes). */
+  syncSoon(uid: string): void {
+    this.workers.syncSoon(uid);
+  }
+
+  /** Kills a pod with a status override (eviction, preemption). */
+  killPod(uid: string, kill: KillRequest): void {
+    const pod = this.podConfig.get(uid);
+    if (!pod) return;
+    if (kill.status) this.overrides.set(uid, kill.status);
+    this.workers.update(uid, { pod, kill });
+  }
+
+  /** Pods that are admitted and not finished (for admission and eviction). */
+  activePods(): Pod[] {
+    return this.podConfig.all().filter((p) => {
+      const uid = p.metadata?.uid ?? '';
+      if (this.rejected.has(uid)) return false;
+      const st = this.workers.state(uid);
+      return st === 'sync' || st === 'terminating' || (st === undefined && !isTerminal(p));
+    });
+  }
+
+  runtimeStatus(uid: string): PodRuntimeStatus | undefined {
+    return this.runtimeCache.get(uid);
+  }
+
+  private handle(op: PodOp, pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    switch (op) {
+      case 'ADD': {
+        if (this.workers.state(uid) === undefined && !isTerminal(pod) && !pod.metadata?.deletionTimestamp) {
+          const verdict = admitPod(
+            pod,
+            this.activePods().filter((p) => p.metadata?.uid !== uid),
+            this.d.admissionNode(),
+          );
+          if (!verdict.admit) {
+            this.rejected.add(uid);
+            this.d.events.event(podRef(pod), 'Warning', verdict.reason, verdict.message);
+            this.d.statusManager.setPodStatus(pod, rejectedPodStatus(pod, verdict.reason, verdict.message));
+            this.log.info({ pod: podDesc(pod), reason: verdict.reason }, 'pod rejected by admission');
+            return;
+          }
+        }
+        if (this.rejected.has(uid)) return;
+        this.workers.update(uid, { pod });
+        return;
+      }
+      case 'UPDATE':
+      case 'DELETE':
+        if (this.rejected.has(uid)) {
+          if (pod.metadata?.deletionTimestamp) this.d.statusManager.terminatePod(pod);
+          return;
+        }
+        this.workers.update(uid, { pod });
+        return;
+      case 'RECONCILE':
+        return;
+      case 'REMOVE':
+        this.rejected.delete(uid);
+        if (this.workers.state(uid) === undefined) return;
+        this.workers.update(uid, { pod, kill: { graceSeconds: 1 } });
+        return;
+    }
+  }
+
+  private async inspect(uid: string, signal?: AbortSignal): Promise<PodRuntimeStatus> {
+    const rt = await inspectPod(this.d.cri, uid, this.runtimeCache.get(uid), signal);
+    this.runtimeCache.set(uid, rt);
+    return rt;
+  }
+
+  private async terminationMessages(pod: Pod, rt: PodRuntimeStatus): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    await Promise.all(
+      rt.containers
+        .filter((c) => c.state === 'exited')
+        .map(async (c) => {
+          let msg = await readTerminationMessage(c.terminationLogPath);
+          const spec = specs.find((s) => s.name === c.name);
+          if (!msg && c.exitCode !== 0 && spec?.terminationMessagePolicy === 'FallbackToLogsOnError') {
+            msg = await tailLogMessage(c.logPath);
+          }
+          if (msg) out.set(c.id, msg);
+        }),
+    );
+    return out;
+  }
+
+  private async generate(pod: Pod, rt: PodRuntimeStatus, podIsTerminal: boolean): Promise<PodStatus> {
+    const uid = pod.metadata?.uid ?? '';
+    const [changed] = podSandboxChanged(pod, rt);
+    return generatePodStatus({
+      pod,
+      runtime: rt,
+      previous: this.d.statusManager.getPodStatus(uid) ?? pod.status,
+      nodeIPs: this.d.hostIPs(),
+      now: this.now(),
+      runtimeName: this.d.runtimeName(),
+      startFailures: this.d.syncer.startFailures(uid),
+      probes: this.d.probes ?? noProbes,
+      terminationMessages: await this.terminationMessages(pod, rt),
+      podIsTerminal,
+      sandboxReady: !changed,
+      override: this.overrides.get(uid),
+      kubeletStartedAt: this.startedAt,
+    });
+  }
+
+  private activeDeadlineExceeded(pod: Pod, status: PodStatus): boolean {
+    const ads = pod.spec?.activeDeadlineSeconds;
+    const start = status.startTime ?? pod.status?.startTime;
+    if (ads === undefined || ads === null || !start) return false;
+    return this.now() - Date.parse(start) >= ads * 1000;
+  }
+
+  private async syncPod(pod: Pod, signal: AbortSignal): Promise<SyncOutcome> {
+    const uid = pod.metadata?.uid ?? '';
+    let rt = await this.inspect(uid, signal);
+    let status = await this.generate(pod, rt, false);
+    if (!this.overrides.has(uid) && this.activeDeadlineExceeded(pod, status)) {
+      const message = 'Pod was active on the node longer than the specified deadline';
+      this.d.events.event(podRef(pod), 'Normal', 'DeadlineExceeded', message);
+      this.overrides.set(uid, { reason: 'DeadlineExceeded', message });
+      status = await this.generate(pod, rt, false);
+    }
+    this.d.statusManager.setPodStatus(pod, status);
+    if (isTerminal({ status })) return { terminal: true };
+
+    const res = await this.d.syncer.syncPod(pod, rt, signal);
+    if (res.changed || res.errors.length > 0 || this.d.syncer.startFailures(uid).size > 0) {
+      rt = await this.inspect(uid, signal);
+      status = await this.generate(pod, rt, false);
+      this.d.statusManager.setPodStatus(pod, status);
+      if (isTerminal({ status })) return { terminal: true };
+    }
+    if (res.retryAt !== undefined)
+      return { terminal: false, requeueAfterMs: Math.max(100, res.retryAt - this.now() + 50) };
+    if (res.errors.length > 0) {
+      const networkNotReady = res.errors.some((e) => /network is not ready/.test(e.message));
+      return {
+        terminal: false,
+        requeueAfterMs: networkNotReady
+          ? 1_000
+          : res.errors.some((e) => e.reason === 'FailedMount')
+            ? 2_000
+            : 10_000,
+      };
+    }
+    return { terminal: false };
+  }
+
+  private async syncTerminatingPod(
+    pod: Pod,
+    grace: number,
+    kill: KillRequest | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    if (kill?.status) this.overrides.set(uid, kill.status);
+    let rt = await this.inspect(uid, signal);
+    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, false));
+    const override = kill?.graceSeconds !== undefined || pod.metadata?.deletionTimestamp ? grace : undefined;
+    await this.d.syncer.killPodContainers(pod, rt, override, signal);
+    rt = await this.inspect(uid, signal);
+    const still = rt.containers.filter((c) => c.state === 'running');
+    if (still.length > 0) throw new Error(`pod still has ${still.length} running container(s)`);
+    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, true));
+  }
+
+  private async syncTerminatedPod(
+    pod: Pod,
+    _kill: KillRequest | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const rt = await this.inspect(uid, signal);
+    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, true));
+    await this.d.volumes.tearDownPod(uid);
+    this.d.statusManager.terminatePod(this.podConfig.get(uid) ?? pod);
+    this.log.info({ pod: podDesc(pod) }, 'pod terminated');
+  }
+
+  private async syncTerminatingRuntimePod(ref: RuntimePodRef, signal: AbortSignal): Promise<void> {
+    const rt = await this.inspect(ref.uid, signal);
+    const pod: Pod = {
+      metadata: { name: ref.name, namespace: ref.namespace, uid: ref.uid },
+      spec: { containers: [] },
+    };
+    await this.d.syncer.killPodContainers(pod, rt, 1, signal);
+    await this.d.syncer.removePod(await this.inspect(ref.uid, signal), signal);
+    this.runtimeCache.delete(ref.uid);
+    this.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid }, 'removed orphaned runtime pod');
+  }
+
+  /** Upstream HandlePodCleanups, trimmed to what we run. */
+  private async housekeeping(signal: AbortSignal): Promise<void> {
+    if (!this.podConfig.sourcesReady || !this.d.pleg.hasRelisted) return;
+    const known = new Set(this.podConfig.all().map((p) => p.metadata?.uid ?? ''));
+    // Workers of pods gone from the API: forget them once finished.
+    for (const uid of this.workers.uids()) {
+      if (!known.has(uid) && this.workers.state(uid) === 'finished') {
+        this.workers.forget(uid);
+        this.d.syncer.forgetPod(uid);
+        this.overrides.delete(uid);
+        const rt = this.runtimeCache.get(uid);
+        this.runtimeCache.delete(uid);
+        await this.d.syncer.removePod(rt, signal).catch(() => {});
+        await this.d.volumes.tearDownPod(uid).catch(() => {});
+      }
+    }
+    // Runtime pods nobody asked for: kill and remove them (grace 1 s).
+    for (const [uid, ref] of this.d.pleg.runtimePods()) {
+      if (known.has(uid) || this.workers.state(uid) !== undefined) continue;
+      this.workers.update(uid, { runtimePod: ref, kill: { graceSeconds: 1 } });
+    }
+    // Dead containers beyond the newest two instances per container of pods we still run.
+    for (const uid of known) {
+      const rt = this.runtimeCache.get(uid);
+      if (!rt) continue;
+      const byName = new Map<string, number>();
+      for (const c of rt.containers) {
+        const n = (byName.get(c.name) ?? 0) + 1;
+        byName.set(c.name, n);
+        if (n > 2 && c.state === 'exited') await this.d.cri.removeContainer(c.id, { signal }).catch(() => {});
+      }
+    }
+    this.d.statusManager.removeOrphanedStatuses(known);
+    for (const uid of this.runtimeCache.keys()) {
+      if (!known.has(uid) && this.workers.state(uid) === undefined) this.runtimeCache.delete(uid);
+    }
+    this.d.images.gc();
+  }
+}
+
+function isTerminal(p: { status?: PodStatus }): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}

@@ -1,0 +1,149 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Pod } from '../api/types.js';
+import { PathError, writeAtomic } from './atomicWriter.js';
+import { ProjectionError, type VolumeLookup, volumeFiles } from './projections.js';
+
+export interface VolumeMountSource {
+  hostPath: string;
+  /** The plugin mounts read-only whatever the volumeMount says (secret, configMap, projected, downwardAPI). */
+  forceReadOnly: boolean;
+}
+
+export interface VolumeFailure {
+  volume: string;
+  message: string;
+}
+
+/** One or more volumes of a pod could not be set up (FailedMount). */
+export class VolumeSetupError extends Error {
+  override readonly name = 'VolumeSetupError';
+  constructor(readonly failures: VolumeFailure[]) {
+    super(failures.map((f) => `MountVolume.SetUp failed for volume "${f.volume}" : ${f.message}`).join('; '));
+  }
+}
+
+type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
+
+const PLUGIN_DIR: Record<string, string> = {
+  projected: 'kubernetes.io~projected',
+  configMap: 'kubernetes.io~configmap',
+  secret: 'kubernetes.io~secret',
+  downwardAPI: 'kubernetes.io~downward-api',
+  emptyDir: 'kubernetes.io~empty-dir',
+};
+
+/**
+ * Prepares a pod's volumes under <rootDir>/pods/<uid>/volumes/<plugin>/<name> and tells the
+ * syncer which host path backs each volume. API-backed volumes are rewritten atomically on each
+ * call, so ConfigMap/Secret/token updates reach running pods on the next sync.
+ */
+export class VolumeManager {
+  constructor(
+    private readonly rootDir: string,
+    private readonly lookup: VolumeLookup,
+  ) {}
+
+  podDir(uid: string): string {
+    return join(this.rootDir, 'pods', uid);
+  }
+
+  async setUpPod(pod: Pod, signal?: AbortSignal): Promise<Map<string, VolumeMountSource>> {
+    const uid = pod.metadata?.uid ?? '';
+    const podDir = this.podDir(uid);
+    await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
+    await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
+    const out = new Map<string, VolumeMountSource>();
+    const failures: VolumeFailure[] = [];
+    await Promise.all(
+      (pod.spec?.volumes ?? []).map(async (vol) => {
+        try {
+          out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          failures.push({ volume: vol.name, message });
+        }
+      }),
+    );
+    if (failures.length > 0) throw new VolumeSetupError(failures);
+    return out;
+  }
+
+  private async setUpVolume(
+    pod: Pod,
+    podDir: string,
+    vol: Volume,
+    signal?: AbortSignal,
+  ): Promise<VolumeMountSource> {
+    const kind = Object.keys(PLUGIN_DIR).find((k) => (vol as Record<string, unknown>)[k] !== undefined);
+    if (vol.hostPath)
+      return {
+        hostPath: await this.checkHostPath(vol.hostPath.path, vol.hostPath.type ?? ''),
+        forceReadOnly: false,
+      };
+    if (!kind) {
+      const t = Object.keys(vol).find((k) => k !== 'name') ?? 'unknown';
+      throw new ProjectionError(`volume type ${t} is not supported by kubelet-ts yet`);
+    }
+    const dir = join(podDir, 'volumes', PLUGIN_DIR[kind]!, vol.name);
+    if (vol.emptyDir) {
+      if (vol.emptyDir.medium === 'Memory') {
+        throw new ProjectionError('emptyDir with medium Memory is not supported by kubelet-ts yet');
+      }
+      await mkdir(dir, { recursive: true });
+      const { chmod } = await import('node:fs/promises');
+      await chmod(dir, 0o777);
+      return { hostPath: dir, forceReadOnly: false };
+    }
+    const files = await volumeFiles(pod, vol, this.lookup, signal);
+    try {
+      await writeAtomic(dir, files);
+    } catch (err) {
+      if (err instanceof PathError) throw new ProjectionError(err.message);
+      throw err;
+    }
+    return { hostPath: dir, forceReadOnly: true };
+  }
+
+  private async checkHostPath(path: string, type: string): Promise<string> {
+    const st = await stat(path).catch(() => undefined);
+    const want = (ok: boolean, what: string) => {
+      if (!ok) throw new ProjectionError(`hostPath type check failed: ${path} is not a ${what}`);
+    };
+    switch (type) {
+      case '':
+        return path;
+      case 'DirectoryOrCreate':
+        if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
+        else want(st.isDirectory(), 'directory');
+        return path;
+      case 'Directory':
+        want(st?.isDirectory() === true, 'directory');
+        return path;
+      case 'FileOrCreate':
+        if (!st) await writeFile(path, '', { mode: 0o644 });
+        else want(st.isFile(), 'file');
+        return path;
+      case 'File':
+        want(st?.isFile() === true, 'file');
+        return path;
+      case 'Socket':
+        want(st?.isSocket() === true, 'socket');
+        return path;
+      case 'CharDevice':
+        want(st?.isCharacterDevice() === true, 'character device');
+        return path;
+      case 'BlockDevice':
+        want(st?.isBlockDevice() === true, 'block device');
+        return path;
+      default:
+        throw new ProjectionError(`invalid hostPath type ${JSON.stringify(type)}`);
+    }
+  }
+
+  /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
+  async tearDownPod(uid: string): Promise<void> {
+    if (!uid || uid.includes('/') || uid.includes('..')) return;
+    await rm(this.podDir(uid), { recursive: true, force: true });
+  }
+}
