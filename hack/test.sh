@@ -21,7 +21,9 @@ npx tsc -p tsconfig.json
 
 log "test environment"
 bash hack/env.sh up
-export KUBELET_TS_ENV_READY=1
+export KUBELET_TS_ENV_READY=1 KUBELET_TS_SKIP_BUILD=1
+# A kubelet left running by hack/local-up would fight the test kubelets over containerd.
+bash hack/kubelet.sh down
 
 results="${LOCAL_DIR}/vitest-results.json"
 rm -f "${results}"

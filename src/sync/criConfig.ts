@@ -257,7 +257,8 @@ export function buildContainerConfig(i: ContainerInputs): ContainerConfig {
     command: i.command,
     args: i.args,
     workingDir: c.workingDir ?? '',
-    envs: [...i.env].map(([key, value]) => ({ key, value })),
+    // KeyValue.value is proto `bytes` since cri-api v0.34: send the UTF-8 bytes, not a string.
+    envs: [...i.env].map(([key, value]) => ({ key, value: Buffer.from(value, 'utf8') })),
     mounts: i.mounts,
     logPath: containerLogPath(c.name, i.restartCount),
     stdin: c.stdin === true,

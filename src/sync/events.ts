@@ -1,21 +1,13 @@
 import type { Container, Pod } from '../api/types.js';
 
-/** The object an event is about (core/v1 ObjectReference). */
-export interface EventRef {
-  kind: 'Pod' | 'Node';
-  apiVersion: 'v1';
-  namespace?: string;
-  name: string;
-  uid?: string;
-  fieldPath?: string;
-}
+import type { EventRecorder, ObjectRef } from '../api/events.js';
 
-export type EventType = 'Normal' | 'Warning';
+/** The object an event is about (core/v1 ObjectReference). */
+export type EventRef = ObjectRef;
+export type { EventType } from '../api/events.js';
 
 /** Where the sync layer records events; never blocks, never throws. */
-export interface EventSink {
-  event(ref: EventRef, type: EventType, reason: string, message: string): void;
-}
+export type EventSink = EventRecorder;
 
 export const noEvents: EventSink = { event() {} };
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# up [NODE] | down | status: runs kubelet-ts (built from this checkout) as a node of the local
+# control plane, against the local containerd. Only one kubelet may drive a containerd at a
+# time (a kubelet removes runtime pods it does not know), so `up` refuses to start a second one.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NODE_NAME="${NODE_NAME:-${2:-$(hostname | tr '[:upper:]' '[:lower:]')}}"
+KUBELET_DIR="${LOCAL_DIR}/kubelet"
+ROOT_DIR="${KUBELET_ROOT_DIR:-/var/lib/kubelet-ts}"
+KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
+
+write_config() {
+  mkdir -p "${KUBELET_DIR}"
+  cat > "${KUBELET_DIR}/config.yaml" <<YAML
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+# This host's cgroups are a v1/v2 hybrid owned by the machine's supervisor: never touch them.
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+failSwapOn: false
+failCgroupV1: false
+clusterDNS: [10.96.0.10]
+clusterDomain: cluster.local
+podLogsDir: /var/log/pods
+healthzPort: 10248
+nodeStatusUpdateFrequency: 10s
+YAML
+}
+
+up() {
+  if pid_alive kubelet; then
+    log "kubelet-ts already running (pid $(cat "${RUN_DIR}/kubelet.pid"))"
+    return 0
+  fi
+  if [[ "${KUBELET_TS_SKIP_BUILD:-}" != 1 ]]; then
+    (cd "${REPO_ROOT}" && { [[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund; } && npx tsc -p tsconfig.json)
+  fi
+  local kubeconfig
+  kubeconfig="$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")"
+  write_config
+  mkdir -p "${ROOT_DIR}"
+  start_bg kubelet node "${REPO_ROOT}/dist/src/main.js" \
+    --kubeconfig "${kubeconfig}" --config "${KUBELET_DIR}/config.yaml" \
+    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0
+  echo "${NODE_NAME}" > "${RUN_DIR}/kubelet.node"
+  wait_for "node ${NODE_NAME} Ready (see ${LOG_DIR}/kubelet.log)" 90 \
+    bash -c "[[ \"\$(${KUBECTL[*]} get node ${NODE_NAME} -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null)\" == True ]]"
+  log "node ${NODE_NAME} is Ready"
+}
+
+down() {
+  stop_pid kubelet
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  status) pid_alive kubelet && echo "kubelet-ts: running as node $(cat "${RUN_DIR}/kubelet.node" 2>/dev/null)" || { echo "kubelet-ts: stopped"; exit 1; } ;;
+  *) die "usage: $0 up [NODE] | down | status" ;;
+esac

@@ -1,0 +1,350 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeEventRecorder, restEventSink } from './api/events.js';
+import { ObjectLookups } from './api/lookups.js';
+import { PodSource } from './api/podSource.js';
+import { RestClient } from './api/rest.js';
+import { ConfigError, FlagError, parseFlags, type ResolvedConfig, resolveConfig, usage } from './config/index.js';
+import { CriClient } from './cri/client.js';
+import { RuntimeHealth } from './cri/health.js';
+import { Pleg } from './cri/pleg.js';
+import { gatherHostFacts } from './host/facts.js';
+import type { HostFacts } from './host/types.js';
+import { NodeLeaseController } from './node/lease.js';
+import { registerNode } from './node/registration.js';
+import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
+import { NodeStatusUpdater } from './node/statusUpdater.js';
+import { startHealthz } from './server/healthz.js';
+import { StatusManager } from './status/manager.js';
+import { parseResolvConf } from './sync/dns.js';
+import { ImageManager } from './sync/images.js';
+import { PodSyncer } from './sync/podSyncer.js';
+import { SyncLoop } from './sync/syncLoop.js';
+import { sleep } from './util/abort.js';
+import { createLogger, type Logger } from './util/log.js';
+import { cpuToMillis, memoryToBytes } from './util/quantity.js';
+import { Semaphore } from './util/semaphore.js';
+import { TokenManager } from './volumes/tokenManager.js';
+import { VolumeManager } from './volumes/manager.js';
+
+const VERSION = 'v1.37.2';
+
+/** Retries `fn` with backoff (200 ms doubling to 7 s) until it works, logging why it does not. */
+async function untilReady<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
+  let delay = 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      log.warn({ attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) }, `waiting for ${what}`);
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 7_000);
+    }
+  }
+}
+
+function nodeConfigFrom(cfg: ResolvedConfig): NodeConfig {
+  const memHard = cfg.evictionThresholds.find((t) => t.signal === 'memory.available' && t.gracePeriodMs === 0);
+  const fsHard = cfg.evictionThresholds.find((t) => t.signal === 'nodefs.available' && t.gracePeriodMs === 0);
+  const val = (v: { quantity: number } | { percentage: number } | undefined) =>
+    v === undefined ? undefined : 'quantity' in v ? { bytes: v.quantity } : { percentage: v.percentage };
+  return {
+    nodeName: cfg.nodeName,
+    hostname: cfg.nodeName,
+    nodeIPs: cfg.nodeIPs.length > 0 ? cfg.nodeIPs : undefined,
+    maxPods: cfg.maxPods,
+    podsPerCore: cfg.podsPerCore,
+    kubeReserved: cfg.kubeReserved,
+    systemReserved: cfg.systemReserved,
+    evictionHard: { memoryAvailable: val(memHard?.value), nodefsAvailable: val(fsHard?.value) },
+    nodeLabels: cfg.nodeLabels,
+    registerWithTaints: cfg.registerWithTaints,
+    providerID: cfg.providerID,
+    kubeletPort: cfg.port,
+    kubeletVersion: VERSION,
+    maxImages: cfg.nodeStatusMaxImages,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: ReturnType<typeof parseFlags>;
+  let resolved: ReturnType<typeof resolveConfig>;
+  try {
+    flags = parseFlags(argv);
+    if (flags.help) {
+      process.stdout.write(usage());
+      return 0;
+    }
+    if (flags.version) {
+      process.stdout.write(`kubelet-ts ${VERSION}\n`);
+      return 0;
+    }
+    resolved = resolveConfig(argv);
+  } catch (err) {
+    if (err instanceof FlagError || err instanceof ConfigError) {
+      process.stderr.write(`kubelet-ts: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const cfg = resolved.config;
+  const log = createLogger({ level: cfg.logLevel });
+  for (const w of resolved.warnings) log.warn(w);
+  if (!cfg.kubeconfig) {
+    process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
+    return 2;
+  }
+  if (cfg.cgroupsPerQOS) {
+    log.warn('cgroupsPerQOS is not implemented yet: pods run in the runtime\'s default cgroup parent');
+  }
+
+  const ac = new AbortController();
+  const { signal } = ac;
+  const stop = (sig: string) => {
+    if (signal.aborted) return;
+    log.info({ signal: sig }, 'shutting down; pods keep running');
+    ac.abort();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(cfg.kubeconfig);
+  } catch (err) {
+    process.stderr.write(`kubelet-ts: cannot load kubeconfig ${cfg.kubeconfig}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const rest = await RestClient.fromKubeConfig(kc, {
+    userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
+    qps: cfg.kubeAPIQPS || 1e9,
+    burst: cfg.kubeAPIBurst || 1e9,
+  });
+  const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, logger: log, requestTimeoutMs: cfg.runtimeRequestTimeoutMs });
+
+  let facts: HostFacts;
+  try {
+    facts = await gatherHostFacts({ rootDir: cfg.rootDir });
+    const runtime = await untilReady(`the container runtime at ${cfg.containerRuntimeEndpoint}`, () => cri.version({ timeoutMs: 5_000 }), log, signal);
+    if (runtime.runtimeApiVersion !== 'v1') throw new Error(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
+    log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
+    await untilReady(`the API server at ${rest.server}`, () => rest.get('/version', { timeoutMs: 5_000 }), log, signal);
+  } catch (err) {
+    if (signal.aborted) return 0;
+    log.fatal({ err: (err as Error).message }, 'startup failed');
+    return 1;
+  }
+
+  const recorder = new KubeEventRecorder({
+    sink: restEventSink(rest),
+    nodeName: cfg.nodeName,
+    qps: cfg.eventRecordQPS || 1e9,
+    burst: cfg.eventBurst,
+    log,
+    signal,
+  });
+  const nodeConfig = nodeConfigFrom(cfg);
+  const hostIPs = () => (cfg.nodeIPs.length > 0 ? cfg.nodeIPs : facts.addresses.slice(0, 1));
+
+  let syncLoop: SyncLoop | undefined;
+  let statusUpdater: NodeStatusUpdater | undefined;
+  const pleg = new Pleg({ cri, logger: log, onEvent: (ev) => syncLoop?.onPlegEvent(ev) });
+  const health = new RuntimeHealth(cri, { logger: log, onChange: () => statusUpdater?.updateNow() });
+  await health.check(signal);
+
+  const lookups = new ObjectLookups(rest);
+  const tokens = new TokenManager(rest);
+  const volumes = new VolumeManager(cfg.rootDir, {
+    configMap: (n, name) => lookups.configMap(n, name),
+    secret: (n, name) => lookups.secret(n, name),
+    token: (pod, sa, audience, expirationSeconds, sig) =>
+      tokens.getToken(
+        {
+          namespace: pod.metadata?.namespace ?? 'default',
+          serviceAccount: sa,
+          audiences: audience ? [audience] : [],
+          expirationSeconds,
+          podName: pod.metadata?.name ?? '',
+          podUid: pod.metadata?.uid ?? '',
+        },
+        sig,
+      ),
+  });
+  const images = new ImageManager(cri, recorder, {
+    maxParallelPulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? 10),
+  });
+
+  const initialStatus = () =>
+    buildNodeStatus(undefined, {
+      config: nodeConfig,
+      facts,
+      runtime: { name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') },
+      health: { ready: true, message: '' },
+      pressure: { memory: false, disk: false, pid: false },
+      now: Date.now(),
+    }).status;
+  const alloc = initialStatus().allocatable ?? {};
+  const allocatable = {
+    cpuMillis: cpuToMillis(alloc.cpu ?? '0'),
+    memoryBytes: memoryToBytes(alloc.memory ?? '0'),
+    ephemeralBytes: memoryToBytes(alloc['ephemeral-storage'] ?? '0'),
+    pods: Number(alloc.pods ?? cfg.maxPods),
+  };
+  let hostResolv: ReturnType<typeof parseResolvConf> | undefined;
+  if (cfg.resolvConf) {
+    try {
+      hostResolv = parseResolvConf(readFileSync(cfg.resolvConf, 'utf8'));
+    } catch (err) {
+      log.warn({ err: (err as Error).message, resolvConf: cfg.resolvConf }, 'cannot read resolvConf');
+    }
+  }
+
+  const syncer = new PodSyncer({
+    cri,
+    images,
+    volumes,
+    events: recorder,
+    envLookup: {
+      configMap: (n, name) => lookups.configMap(n, name),
+      secret: (n, name) => lookups.secret(n, name),
+      services: async () => lookups.allServices(),
+    },
+    hostIPs,
+    criLimiter: new Semaphore(Number(process.env.KUBELET_TS_CRI_CONCURRENCY) || 4),
+    probes: { liveness: () => undefined, startup: () => undefined },
+    config: {
+      nodeName: cfg.nodeName,
+      podLogsDir: cfg.podLogsDir,
+      clusterDomain: cfg.clusterDomain,
+      dns: { clusterDNS: cfg.clusterDNS, clusterDomain: cfg.clusterDomain, host: hostResolv },
+      cgroupV2: false,
+      cpuCfsQuota: cfg.cpuCFSQuota,
+      memoryCapacityBytes: facts.memoryBytes,
+      allocatable,
+      cgroupParent: () => '',
+    },
+    logger: log,
+  });
+  const statusManager = new StatusManager({
+    client: rest,
+    log,
+    // A terminal phase may be reported once the pod's worker stopped all its containers.
+    couldHaveRunningContainers: (uid) => {
+      const st = syncLoop?.workers.state(uid);
+      return st === 'sync' || st === 'terminating';
+    },
+  });
+  syncLoop = new SyncLoop({
+    nodeName: cfg.nodeName,
+    cri,
+    pleg,
+    syncer,
+    images,
+    volumes,
+    statusManager,
+    events: recorder,
+    runtimeName: () => health.current.runtimeName || 'containerd',
+    hostIPs,
+    admissionNode: () => ({ name: cfg.nodeName, labels: nodeLabels, allocatable }),
+    logger: log,
+    resyncMs: cfg.syncFrequencyMs,
+  });
+
+  const runtimeHealth = () => {
+    const h = health.current;
+    const p = pleg.healthy();
+    const msgs = [h.runtimeReady ? '' : h.runtimeMessage, h.networkReady ? '' : h.networkMessage, p.ok ? '' : `PLEG is not healthy: ${p.message}`];
+    const bad = msgs.filter(Boolean);
+    return { ready: bad.length === 0, message: bad.join(', ') };
+  };
+  let nodeLabels: Record<string, string> = {};
+  const node = await registerNode({
+    client: rest,
+    build: () =>
+      buildInitialNode({
+        config: nodeConfig,
+        facts,
+        runtime: { name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') },
+        health: runtimeHealth(),
+        pressure: { memory: false, disk: false, pid: false },
+        now: Date.now(),
+      }),
+    recorder,
+    log,
+    signal,
+  }).catch((err) => {
+    if (!signal.aborted) log.fatal({ err: (err as Error).message }, 'node registration failed');
+    return undefined;
+  });
+  if (!node) return signal.aborted ? 0 : 1;
+  nodeLabels = node.metadata?.labels ?? {};
+  log.info({ node: cfg.nodeName, uid: node.metadata?.uid }, 'node registered');
+
+  statusUpdater = new NodeStatusUpdater({
+    client: rest,
+    config: nodeConfig,
+    facts: () => facts,
+    runtime: () => ({ name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') }),
+    runtimeHealth,
+    pressure: () => ({ memory: false, disk: false, pid: false }),
+    images: async () =>
+      (await cri.listImages()).map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: Number(i.size), id: i.id })),
+    recorder,
+    log,
+    updateFrequencyMs: cfg.nodeStatusUpdateFrequencyMs,
+    reportFrequencyMs: cfg.nodeStatusReportFrequencyMs,
+  });
+  const lease = new NodeLeaseController({
+    client: rest,
+    nodeName: cfg.nodeName,
+    nodeUid: node.metadata?.uid,
+    leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
+    log,
+  });
+  const podSource = new PodSource({
+    rest,
+    nodeName: cfg.nodeName,
+    logger: log,
+    handler: {
+      onSnapshot: (pods) => syncLoop?.podConfig.snapshot(pods),
+      onUpsert: (pod) => syncLoop?.podConfig.upsert(pod),
+      onDelete: (pod) => syncLoop?.podConfig.delete(pod),
+    },
+  });
+  const healthz =
+    cfg.healthzPort > 0 ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => runtimeHealth().ready ? { ok: true, message: '' } : { ok: false, message: runtimeHealth().message }, log) : undefined;
+
+  const tasks = [
+    health.run(signal),
+    pleg.run(signal),
+    statusManager.run(signal),
+    statusUpdater.run(signal),
+    lease.run(signal),
+    podSource.run(signal),
+    syncLoop.run(signal),
+  ];
+  log.info({ node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server }, 'kubelet-ts started');
+  await Promise.allSettled(tasks);
+  healthz?.close();
+  await recorder.flush?.().catch(() => {});
+  cri.close();
+  rest.close();
+  log.info('stopped');
+  log.flush();
+  return 0;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain || process.env.KUBELET_TS_MAIN === '1') {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`kubelet-ts: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
