@@ -17,8 +17,12 @@ const call = (m, req) =>
 
 const { items } = await call('ListPodSandbox', {});
 for (const sb of items) {
-  await call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) => console.error(`stop ${sb.id}: ${e.message}`));
-  await call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) => console.error(`remove ${sb.id}: ${e.message}`));
+  await call('StopPodSandbox', { podSandboxId: sb.id }).catch((e) =>
+    console.error(`stop ${sb.id}: ${e.message}`),
+  );
+  await call('RemovePodSandbox', { podSandboxId: sb.id }).catch((e) =>
+    console.error(`remove ${sb.id}: ${e.message}`),
+  );
 }
 console.log(`removed ${items.length} pod sandbox(es)`);
 process.exit(0);

@@ -5,7 +5,14 @@ import { KubeEventRecorder, restEventSink } from './api/events.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
-import { ConfigError, FlagError, parseFlags, type ResolvedConfig, resolveConfig, usage } from './config/index.js';
+import {
+  ConfigError,
+  FlagError,
+  parseFlags,
+  type ResolvedConfig,
+  resolveConfig,
+  usage,
+} from './config/index.js';
 import { CriClient } from './cri/client.js';
 import { RuntimeHealth } from './cri/health.js';
 import { Pleg } from './cri/pleg.js';
@@ -25,20 +32,28 @@ import { sleep } from './util/abort.js';
 import { createLogger, type Logger } from './util/log.js';
 import { cpuToMillis, memoryToBytes } from './util/quantity.js';
 import { Semaphore } from './util/semaphore.js';
-import { TokenManager } from './volumes/tokenManager.js';
 import { VolumeManager } from './volumes/manager.js';
+import { TokenManager } from './volumes/tokenManager.js';
 
 const VERSION = 'v1.37.2';
 
 /** Retries `fn` with backoff (200 ms doubling to 7 s) until it works, logging why it does not. */
-async function untilReady<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
+async function untilReady<T>(
+  what: string,
+  fn: () => Promise<T>,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<T> {
   let delay = 200;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (signal.aborted) throw err;
-      log.warn({ attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) }, `waiting for ${what}`);
+      log.warn(
+        { attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) },
+        `waiting for ${what}`,
+      );
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 7_000);
     }
@@ -46,7 +61,9 @@ async function untilReady<T>(what: string, fn: () => Promise<T>, log: Logger, si
 }
 
 function nodeConfigFrom(cfg: ResolvedConfig): NodeConfig {
-  const memHard = cfg.evictionThresholds.find((t) => t.signal === 'memory.available' && t.gracePeriodMs === 0);
+  const memHard = cfg.evictionThresholds.find(
+    (t) => t.signal === 'memory.available' && t.gracePeriodMs === 0,
+  );
   const fsHard = cfg.evictionThresholds.find((t) => t.signal === 'nodefs.available' && t.gracePeriodMs === 0);
   const val = (v: { quantity: number } | { percentage: number } | undefined) =>
     v === undefined ? undefined : 'quantity' in v ? { bytes: v.quantity } : { percentage: v.percentage };
@@ -97,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (cfg.cgroupsPerQOS) {
-    log.warn('cgroupsPerQOS is not implemented yet: pods run in the runtime\'s default cgroup parent');
+    log.warn("cgroupsPerQOS is not implemented yet: pods run in the runtime's default cgroup parent");
   }
 
   const ac = new AbortController();
@@ -122,15 +139,30 @@ export async function main(argv: string[]): Promise<number> {
     qps: cfg.kubeAPIQPS || 1e9,
     burst: cfg.kubeAPIBurst || 1e9,
   });
-  const cri = new CriClient({ endpoint: cfg.containerRuntimeEndpoint, logger: log, requestTimeoutMs: cfg.runtimeRequestTimeoutMs });
+  const cri = new CriClient({
+    endpoint: cfg.containerRuntimeEndpoint,
+    logger: log,
+    requestTimeoutMs: cfg.runtimeRequestTimeoutMs,
+  });
 
   let facts: HostFacts;
   try {
     facts = await gatherHostFacts({ rootDir: cfg.rootDir });
-    const runtime = await untilReady(`the container runtime at ${cfg.containerRuntimeEndpoint}`, () => cri.version({ timeoutMs: 5_000 }), log, signal);
-    if (runtime.runtimeApiVersion !== 'v1') throw new Error(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
+    const runtime = await untilReady(
+      `the container runtime at ${cfg.containerRuntimeEndpoint}`,
+      () => cri.version({ timeoutMs: 5_000 }),
+      log,
+      signal,
+    );
+    if (runtime.runtimeApiVersion !== 'v1')
+      throw new Error(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
     log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
-    await untilReady(`the API server at ${rest.server}`, () => rest.get('/version', { timeoutMs: 5_000 }), log, signal);
+    await untilReady(
+      `the API server at ${rest.server}`,
+      () => rest.get('/version', { timeoutMs: 5_000 }),
+      log,
+      signal,
+    );
   } catch (err) {
     if (signal.aborted) return 0;
     log.fatal({ err: (err as Error).message }, 'startup failed');
@@ -180,7 +212,10 @@ export async function main(argv: string[]): Promise<number> {
     buildNodeStatus(undefined, {
       config: nodeConfig,
       facts,
-      runtime: { name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') },
+      runtime: {
+        name: health.current.runtimeName,
+        version: health.current.version.replace(/^[^:]*:\/\//, ''),
+      },
       health: { ready: true, message: '' },
       pressure: { memory: false, disk: false, pid: false },
       now: Date.now(),
@@ -255,7 +290,11 @@ export async function main(argv: string[]): Promise<number> {
   const runtimeHealth = () => {
     const h = health.current;
     const p = pleg.healthy();
-    const msgs = [h.runtimeReady ? '' : h.runtimeMessage, h.networkReady ? '' : h.networkMessage, p.ok ? '' : `PLEG is not healthy: ${p.message}`];
+    const msgs = [
+      h.runtimeReady ? '' : h.runtimeMessage,
+      h.networkReady ? '' : h.networkMessage,
+      p.ok ? '' : `PLEG is not healthy: ${p.message}`,
+    ];
     const bad = msgs.filter(Boolean);
     return { ready: bad.length === 0, message: bad.join(', ') };
   };
@@ -266,7 +305,10 @@ export async function main(argv: string[]): Promise<number> {
       buildInitialNode({
         config: nodeConfig,
         facts,
-        runtime: { name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') },
+        runtime: {
+          name: health.current.runtimeName,
+          version: health.current.version.replace(/^[^:]*:\/\//, ''),
+        },
         health: runtimeHealth(),
         pressure: { memory: false, disk: false, pid: false },
         now: Date.now(),
@@ -286,11 +328,18 @@ export async function main(argv: string[]): Promise<number> {
     client: rest,
     config: nodeConfig,
     facts: () => facts,
-    runtime: () => ({ name: health.current.runtimeName, version: health.current.version.replace(/^[^:]*:\/\//, '') }),
+    runtime: () => ({
+      name: health.current.runtimeName,
+      version: health.current.version.replace(/^[^:]*:\/\//, ''),
+    }),
     runtimeHealth,
     pressure: () => ({ memory: false, disk: false, pid: false }),
     images: async () =>
-      (await cri.listImages()).map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: Number(i.size), id: i.id })),
+      (await cri.listImages()).map((i) => ({
+        names: [...i.repoDigests, ...i.repoTags],
+        sizeBytes: Number(i.size),
+        id: i.id,
+      })),
     recorder,
     log,
     updateFrequencyMs: cfg.nodeStatusUpdateFrequencyMs,
@@ -314,7 +363,17 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const healthz =
-    cfg.healthzPort > 0 ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => runtimeHealth().ready ? { ok: true, message: '' } : { ok: false, message: runtimeHealth().message }, log) : undefined;
+    cfg.healthzPort > 0
+      ? startHealthz(
+          cfg.healthzBindAddress,
+          cfg.healthzPort,
+          () =>
+            runtimeHealth().ready
+              ? { ok: true, message: '' }
+              : { ok: false, message: runtimeHealth().message },
+          log,
+        )
+      : undefined;
 
   const tasks = [
     health.run(signal),
@@ -325,7 +384,10 @@ export async function main(argv: string[]): Promise<number> {
     podSource.run(signal),
     syncLoop.run(signal),
   ];
-  log.info({ node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server }, 'kubelet-ts started');
+  log.info(
+    { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
+    'kubelet-ts started',
+  );
   await Promise.allSettled(tasks);
   healthz?.close();
   await recorder.flush?.().catch(() => {});

@@ -1,6 +1,5 @@
-import type { Container, Pod } from '../api/types.js';
-
 import type { EventRecorder, ObjectRef } from '../api/events.js';
+import type { Container, Pod } from '../api/types.js';
 
 /** The object an event is about (core/v1 ObjectReference). */
 export type EventRef = ObjectRef;

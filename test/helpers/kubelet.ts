@@ -69,6 +69,8 @@ export async function waitPod(
 export async function createNamespace(rest: RestClient, name: string): Promise<void> {
   await rest.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   await eventually('default service account', async () =>
-    (await rest.get(`/api/v1/namespaces/${name}/serviceaccounts/default`).catch(() => undefined)) ? true : undefined,
+    (await rest.get(`/api/v1/namespaces/${name}/serviceaccounts/default`).catch(() => undefined))
+      ? true
+      : undefined,
   );
 }

@@ -33,7 +33,8 @@ const busybox = (name: string, command: string[], extra: Partial<NonNullable<Pod
 });
 
 const running = (p: Pod) =>
-  p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+  p.status?.phase === 'Running' &&
+  p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 beforeAll(async () => {
   rest = await adminRest();
@@ -65,12 +66,18 @@ describe('kubelet-ts as a node', () => {
       'beta.kubernetes.io/os': 'linux',
     });
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-    expect(ready).toMatchObject({ status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' });
+    expect(ready).toMatchObject({
+      status: 'True',
+      reason: 'KubeletReady',
+      message: 'kubelet is posting ready status',
+    });
     expect(n.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.6\./);
     expect(n.status?.nodeInfo?.kubeletVersion).toBe('v1.37.2');
     expect(n.status?.capacity).toHaveProperty('cpu');
     expect(n.status?.allocatable).toHaveProperty('pods', '110');
-    const lease = await rest.get<Lease>(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`);
+    const lease = await rest.get<Lease>(
+      `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`,
+    );
     expect(lease.spec?.holderIdentity).toBe(node);
     expect(lease.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name: node });
   });
@@ -88,7 +95,13 @@ describe('kubelet-ts as a node', () => {
           spec: {
             nodeSelector: { 'kubernetes.io/hostname': node },
             terminationGracePeriodSeconds: 5,
-            containers: [{ name: 'web', image: images.busybox, command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'] }],
+            containers: [
+              {
+                name: 'web',
+                image: images.busybox,
+                command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'],
+              },
+            ],
           },
         },
       },
@@ -117,20 +130,40 @@ describe('kubelet-ts as a node', () => {
 
   it('reports Succeeded and Failed per exit code under restartPolicy Never', async () => {
     await createPod(rest, ns, busybox('ok', ['sh', '-c', 'exit 0'], { restartPolicy: 'Never' }));
-    await createPod(rest, ns, busybox('bad', ['sh', '-c', 'echo bye > /dev/termination-log; exit 3'], { restartPolicy: 'Never' }));
+    await createPod(
+      rest,
+      ns,
+      busybox('bad', ['sh', '-c', 'echo bye > /dev/termination-log; exit 3'], { restartPolicy: 'Never' }),
+    );
     await waitPod(rest, ns, 'ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
     const bad = await waitPod(rest, ns, 'bad', 'Failed', (p) => p.status?.phase === 'Failed');
-    expect(bad.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error', message: 'bye\n' });
-    expect(bad.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodFailed' });
+    expect(bad.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 3,
+      reason: 'Error',
+      message: 'bye\n',
+    });
+    expect(bad.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PodFailed',
+    });
   });
 
   it('shows a crashing container as CrashLoopBackOff with a growing back-off', async () => {
     await createPod(rest, ns, busybox('crash', ['sh', '-c', 'exit 1']));
-    const first = await waitPod(rest, ns, 'crash', 'CrashLoopBackOff', (p) =>
-      p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
+    const first = await waitPod(
+      rest,
+      ns,
+      'crash',
+      'CrashLoopBackOff',
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
     );
-    expect(first.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(/^back-off 10s restarting failed container=c pod=crash_/);
-    expect(first.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(first.status?.containerStatuses?.[0]?.state?.waiting?.message).toMatch(
+      /^back-off 10s restarting failed container=c pod=crash_/,
+    );
+    expect(first.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({
+      exitCode: 1,
+      reason: 'Error',
+    });
     const later = await waitPod(
       rest,
       ns,
@@ -146,19 +179,37 @@ describe('kubelet-ts as a node', () => {
     const pod = busybox('noimage', ['sleep', '3600']);
     pod.spec!.containers[0]!.image = images.missing;
     await createPod(rest, ns, pod);
-    await waitPod(rest, ns, 'noimage', 'ErrImagePull', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull');
-    const p = await waitPod(rest, ns, 'noimage', 'ImagePullBackOff', (x) =>
-      x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+    await waitPod(
+      rest,
+      ns,
+      'noimage',
+      'ErrImagePull',
+      (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull',
+    );
+    const p = await waitPod(
+      rest,
+      ns,
+      'noimage',
+      'ImagePullBackOff',
+      (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
     );
     expect(p.status?.phase).toBe('Pending');
-    expect(p.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain(`Back-off pulling image "${images.missing}"`);
+    expect(p.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain(
+      `Back-off pulling image "${images.missing}"`,
+    );
   });
 
   it('mounts the service-account token, CA and namespace into a pod of a fresh namespace', async () => {
     const cmd =
       'd=/var/run/secrets/kubernetes.io/serviceaccount; test -s $d/token && grep -q "BEGIN CERTIFICATE" $d/ca.crt && echo ns=$(cat $d/namespace)';
     const created = await createPod(rest, ns, busybox('sa', ['sh', '-c', cmd], { restartPolicy: 'Never' }));
-    const p = await waitPod(rest, ns, 'sa', 'Succeeded', (x) => x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed');
+    const p = await waitPod(
+      rest,
+      ns,
+      'sa',
+      'Succeeded',
+      (x) => x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed',
+    );
     expect(p.status?.phase).toBe('Succeeded');
     const log = await readFile(`/var/log/pods/${ns}_sa_${created.metadata?.uid}/c/0.log`, 'utf8');
     expect(log).toMatch(new RegExp(`stdout F ns=${ns}\\n`));
@@ -169,12 +220,18 @@ describe('kubelet-ts as a node', () => {
     await createPod(
       rest,
       ns,
-      busybox('del', ['sh', '-c', 'trap "echo bye; exit 0" TERM; sleep 3600 & wait'], { terminationGracePeriodSeconds: 20 }),
+      busybox('del', ['sh', '-c', 'trap "echo bye; exit 0" TERM; sleep 3600 & wait'], {
+        terminationGracePeriodSeconds: 20,
+      }),
     );
     await waitPod(rest, ns, 'del', 'Running', running);
     const t0 = Date.now();
     await rest.delete(podPath(ns, 'del'));
-    await eventually('pod gone from the API', async () => ((await getPod(rest, ns, 'del')) ? undefined : true), 30_000);
+    await eventually(
+      'pod gone from the API',
+      async () => ((await getPod(rest, ns, 'del')) ? undefined : true),
+      30_000,
+    );
     // The container trapped SIGTERM and exited at once: far sooner than the 20 s grace period.
     expect(Date.now() - t0).toBeLessThan(15_000);
   });

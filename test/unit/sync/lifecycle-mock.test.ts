@@ -152,7 +152,9 @@ describe('pod lifecycle against the CRI mock', () => {
     h.setPods([pod]);
     await h.waitFor('Running', () => h.status(pod.metadata!.uid!)?.phase === 'Running');
     h.setPods([]);
-    await h.waitFor('orphan gone', () => mock.containers().length === 0 || undefined, 15_000);
+    await h.waitFor('containers removed', () => mock.containers().length === 0 || undefined, 15_000);
+    const deadline = Date.now() + 10_000;
+    while ((await h.cri.listPodSandbox()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await h.cri.listPodSandbox()).toEqual([]);
   });
 });

@@ -77,7 +77,7 @@ function rt(
   };
 }
 
-const none = (): ProbeResult | undefined => undefined;
+const none = (_id: string): ProbeResult | undefined => undefined;
 const plan = (
   p: Pod,
   r: PodRuntimeStatus | undefined,
