@@ -3,8 +3,15 @@
 # and the local test images. Idempotent; started and stopped by PID.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CONTAINERD_SOCK="${CONTAINERD_SOCK:-/run/containerd/containerd.sock}"
-CONF_DIR="${LOCAL_DIR}/containerd"
+# CONTAINERD_INSTANCE=name runs a separate containerd (own root, state dir, socket and PID file)
+# beside the default one, so two kubelets or benchmarks never share a runtime.
+INSTANCE="${CONTAINERD_INSTANCE:-}"
+SUFFIX="${INSTANCE:+-${INSTANCE}}"
+CONTAINERD_SOCK="${CONTAINERD_SOCK:-/run/containerd${SUFFIX}/containerd.sock}"
+CONTAINERD_ROOT="/var/lib/containerd${SUFFIX}"
+CONTAINERD_STATE="/run/containerd${SUFFIX}"
+PID_NAME="containerd${SUFFIX}"
+CONF_DIR="${LOCAL_DIR}/containerd${SUFFIX}"
 CNI_CONF_DIR="/etc/cni/net.d"
 POD_SUBNET="${POD_SUBNET:-10.244.7.0/24}"
 PAUSE_IMAGE="localhost:5999/kubelet-ts/pause:3.10"
@@ -13,8 +20,8 @@ write_config() {
   mkdir -p "${CONF_DIR}" "${CNI_CONF_DIR}"
   cat > "${CONF_DIR}/config.toml" <<TOML
 version = 2
-root = "/var/lib/containerd"
-state = "/run/containerd"
+root = "${CONTAINERD_ROOT}"
+state = "${CONTAINERD_STATE}"
 
 [grpc]
   address = "${CONTAINERD_SOCK}"
@@ -63,25 +70,25 @@ cri_ready() {
 up() {
   command -v containerd >/dev/null || die "containerd not installed: run hack/install-deps.sh"
   write_config
-  if ! pid_alive containerd; then
+  if ! pid_alive "${PID_NAME}"; then
     if [[ -S "${CONTAINERD_SOCK}" ]] && ctr --address "${CONTAINERD_SOCK}" version >/dev/null 2>&1; then
       die "a containerd we did not start already answers on ${CONTAINERD_SOCK}; stop it first"
     fi
-    start_bg containerd containerd --config "${CONF_DIR}/config.toml" --log-level info
+    start_bg "${PID_NAME}" containerd --config "${CONF_DIR}/config.toml" --log-level info
   fi
   wait_for "containerd socket ${CONTAINERD_SOCK}" 60 ctr --address "${CONTAINERD_SOCK}" version
   CONTAINERD_SOCK="${CONTAINERD_SOCK}" bash "${HACK_DIR}/images.sh"
   wait_for "CRI RuntimeReady and NetworkReady (see ${LOG_DIR}/containerd.log)" 60 cri_ready
-  log "containerd ready on ${CONTAINERD_SOCK}"
+  log "containerd${SUFFIX} ready on ${CONTAINERD_SOCK}"
 }
 
 down() {
-  stop_pid containerd
+  stop_pid "${PID_NAME}"
 }
 
 case "${1:-up}" in
   up) up ;;
   down) down ;;
-  status) pid_alive containerd && cri_ready && echo "containerd: ready" || { echo "containerd: not ready"; exit 1; } ;;
+  status) pid_alive "${PID_NAME}" && cri_ready && echo "containerd: ready" || { echo "containerd: not ready"; exit 1; } ;;
   *) die "usage: $0 up|down|status" ;;
 esac

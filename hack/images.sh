@@ -14,6 +14,9 @@ CTR=(ctr --address "${CONTAINERD_SOCK:-/run/containerd/containerd.sock}" -n k8s.
 
 IMG_DIR="${LOCAL_DIR}/images"
 mkdir -p "${IMG_DIR}"
+# Concurrent imports into several containerd instances share IMG_DIR: build under a lock.
+exec 9>"${IMG_DIR}.lock"
+flock 9
 
 build_rootfs() {
   local root="$1"

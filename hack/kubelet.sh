@@ -5,8 +5,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODE_NAME="${NODE_NAME:-${2:-$(hostname | tr '[:upper:]' '[:lower:]')}}"
-KUBELET_DIR="${LOCAL_DIR}/kubelet"
-ROOT_DIR="${KUBELET_ROOT_DIR:-/var/lib/kubelet-ts}"
+# KUBELET_INSTANCE=name runs a second kubelet-ts (own PID file, root dir, healthz port) against
+# CONTAINERD_INSTANCE=name's containerd; the default instance uses the default containerd.
+INSTANCE="${KUBELET_INSTANCE:-}"
+SUFFIX="${INSTANCE:+-${INSTANCE}}"
+PID_NAME="kubelet${SUFFIX}"
+KUBELET_DIR="${LOCAL_DIR}/kubelet${SUFFIX}"
+ROOT_DIR="${KUBELET_ROOT_DIR:-/var/lib/kubelet-ts${SUFFIX}}"
+CRI_SOCK="${CONTAINERD_SOCK:-/run/containerd${CONTAINERD_INSTANCE:+-${CONTAINERD_INSTANCE}}/containerd.sock}"
+HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-10248}"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
 write_config() {
@@ -14,7 +21,7 @@ write_config() {
   cat > "${KUBELET_DIR}/config.yaml" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+containerRuntimeEndpoint: unix://${CRI_SOCK}
 # This host's cgroups are a v1/v2 hybrid owned by the machine's supervisor: never touch them.
 cgroupDriver: cgroupfs
 cgroupsPerQOS: false
@@ -24,14 +31,14 @@ failCgroupV1: false
 clusterDNS: [10.96.0.10]
 clusterDomain: cluster.local
 podLogsDir: /var/log/pods
-healthzPort: 10248
+healthzPort: ${HEALTHZ_PORT}
 nodeStatusUpdateFrequency: 10s
 YAML
 }
 
 up() {
-  if pid_alive kubelet; then
-    log "kubelet-ts already running (pid $(cat "${RUN_DIR}/kubelet.pid"))"
+  if pid_alive "${PID_NAME}"; then
+    log "kubelet-ts${SUFFIX} already running (pid $(cat "${RUN_DIR}/${PID_NAME}.pid"))"
     return 0
   fi
   if [[ "${KUBELET_TS_SKIP_BUILD:-}" != 1 ]]; then
@@ -41,22 +48,22 @@ up() {
   kubeconfig="$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")"
   write_config
   mkdir -p "${ROOT_DIR}"
-  start_bg kubelet node "${REPO_ROOT}/dist/src/main.js" \
+  start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
     --kubeconfig "${kubeconfig}" --config "${KUBELET_DIR}/config.yaml" \
     --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0
-  echo "${NODE_NAME}" > "${RUN_DIR}/kubelet.node"
-  wait_for "node ${NODE_NAME} Ready (see ${LOG_DIR}/kubelet.log)" 90 \
+  echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
+  wait_for "node ${NODE_NAME} Ready (see ${LOG_DIR}/${PID_NAME}.log)" 90 \
     bash -c "[[ \"\$(${KUBECTL[*]} get node ${NODE_NAME} -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null)\" == True ]]"
   log "node ${NODE_NAME} is Ready"
 }
 
 down() {
-  stop_pid kubelet
+  stop_pid "${PID_NAME}"
 }
 
 case "${1:-up}" in
   up) up ;;
   down) down ;;
-  status) pid_alive kubelet && echo "kubelet-ts: running as node $(cat "${RUN_DIR}/kubelet.node" 2>/dev/null)" || { echo "kubelet-ts: stopped"; exit 1; } ;;
+  status) pid_alive "${PID_NAME}" && echo "kubelet-ts${SUFFIX}: running as node $(cat "${RUN_DIR}/${PID_NAME}.node" 2>/dev/null)" || { echo "kubelet-ts: stopped"; exit 1; } ;;
   *) die "usage: $0 up [NODE] | down | status" ;;
 esac

@@ -14,7 +14,10 @@ export const k8sBin = join(
   `k8s-${k8sVersion}`,
   'bin',
 );
-export const containerdEndpoint = 'unix:///run/containerd/containerd.sock';
+/** The containerd hack/containerd.sh started (CONTAINERD_INSTANCE selects a second one). */
+export const containerdEndpoint =
+  process.env.KUBELET_TS_CRI_ENDPOINT ??
+  `unix:///run/containerd${process.env.CONTAINERD_INSTANCE ? `-${process.env.CONTAINERD_INSTANCE}` : ''}/containerd.sock`;
 
 /** The local test images (hack/images.sh). */
 export const images = {

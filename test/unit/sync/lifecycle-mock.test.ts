@@ -154,7 +154,8 @@ describe('pod lifecycle against the CRI mock', () => {
     h.setPods([]);
     await h.waitFor('containers removed', () => mock.containers().length === 0 || undefined, 15_000);
     const deadline = Date.now() + 10_000;
-    while ((await h.cri.listPodSandbox()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await h.cri.listPodSandbox()).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await h.cri.listPodSandbox()).toEqual([]);
   });
 });
