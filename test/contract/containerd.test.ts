@@ -1,4 +1,4 @@
-import { DEFAULT_CRI_ENDPOINT } from '../../src/cri/client.js';
+import { containerdEndpoint } from '../helpers/env.js';
 import { criContractSuite } from './suite.js';
 
 // The CRI contract against the real containerd that the integration global setup starts
@@ -6,6 +6,6 @@ import { criContractSuite } from './suite.js';
 // (waitForReady) throws and every test fails with CriUnavailableError.
 criContractSuite('containerd', async () => ({
   kind: 'containerd',
-  endpoint: process.env.KUBELET_TS_CRI_ENDPOINT ?? DEFAULT_CRI_ENDPOINT,
+  endpoint: containerdEndpoint,
   stop: async () => {},
 }));
