@@ -14,6 +14,7 @@ KUBELET_DIR="${LOCAL_DIR}/kubelet${SUFFIX}"
 ROOT_DIR="${KUBELET_ROOT_DIR:-/var/lib/kubelet-ts${SUFFIX}}"
 CRI_SOCK="${CONTAINERD_SOCK:-/run/containerd${CONTAINERD_INSTANCE:+-${CONTAINERD_INSTANCE}}/containerd.sock}"
 HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-10248}"
+KUBELET_PORT="${KUBELET_PORT:-10250}"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
 write_config() {
@@ -32,7 +33,15 @@ clusterDNS: [10.96.0.10]
 clusterDomain: cluster.local
 podLogsDir: /var/log/pods
 healthzPort: ${HEALTHZ_PORT}
+port: ${KUBELET_PORT}
+authentication:
+  anonymous: { enabled: false }
+  webhook: { enabled: true }
+  x509: { clientCAFile: ${PKI_DIR}/ca.crt }
+authorization:
+  mode: Webhook
 nodeStatusUpdateFrequency: 10s
+syncFrequency: ${KUBELET_SYNC_FREQUENCY:-1m}
 YAML
 }
 

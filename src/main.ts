@@ -15,14 +15,21 @@ import {
 } from './config/index.js';
 import { CriClient } from './cri/client.js';
 import { RuntimeHealth } from './cri/health.js';
+import { inspectPod } from './cri/inspect.js';
 import { Pleg } from './cri/pleg.js';
 import { gatherHostFacts } from './host/facts.js';
+import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
 import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
 import { NodeStatusUpdater } from './node/statusUpdater.js';
+import { KubeletAuth } from './server/auth.js';
 import { startHealthz } from './server/healthz.js';
+import { KubeletMetrics } from './server/metrics.js';
+import { KubeletServer } from './server/server.js';
+import { StatsProvider } from './server/stats.js';
+import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
@@ -375,6 +382,87 @@ export async function main(argv: string[]): Promise<number> {
         )
       : undefined;
 
+  // ---- kubelet HTTPS API (:10250) ----
+  let server: KubeletServer | undefined;
+  if (cfg.enableServer) {
+    const metrics = new KubeletMetrics(cfg.nodeName, () => {
+      let pods = 0;
+      let running = 0;
+      let total = 0;
+      for (const p of pleg.runtimePods().values()) {
+        if (p.readySandboxes > 0) pods++;
+        running += p.runningContainers;
+        total += p.containerIds.length;
+      }
+      return { pods, running, exited: total - running };
+    });
+    const auth = new KubeletAuth({
+      rest,
+      anonymous: cfg.authentication.anonymous.enabled,
+      x509: cfg.authentication.x509.clientCAFile !== '',
+      webhookAuthn: cfg.authentication.webhook.enabled,
+      authnCacheTtlMs: cfg.authentication.webhook.cacheTTLMs,
+      authorizationMode: cfg.authorization.mode,
+      allowTtlMs: cfg.authorization.webhook.cacheAuthorizedTTLMs,
+      denyTtlMs: cfg.authorization.webhook.cacheUnauthorizedTTLMs,
+    });
+    const loop = syncLoop;
+    const tls = await servingCert(
+      cfg.tlsCertFile,
+      cfg.tlsPrivateKeyFile,
+      cfg.certDir,
+      cfg.nodeName,
+      hostIPs(),
+    );
+    server = new KubeletServer({
+      address: cfg.address,
+      port: cfg.port,
+      cert: tls.cert,
+      key: tls.key,
+      clientCA: cfg.authentication.x509.clientCAFile
+        ? readFileSync(cfg.authentication.x509.clientCAFile)
+        : undefined,
+      nodeName: cfg.nodeName,
+      auth,
+      cri,
+      metrics,
+      log,
+      enableDebuggingHandlers: cfg.enableDebuggingHandlers,
+      stats: new StatsProvider({
+        nodeName: cfg.nodeName,
+        nodeStartTime: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+        cri,
+        pods: () => loop.podConfig.all(),
+        nodeUsage,
+        rootFs: () => fsUsage(cfg.rootDir),
+      }),
+      pods: {
+        list: () => loop.podConfig.all(),
+        find: (ns, name, uid) =>
+          loop.podConfig
+            .all()
+            .find(
+              (p) =>
+                p.metadata?.namespace === ns &&
+                p.metadata?.name === name &&
+                (!uid || p.metadata?.uid === uid),
+            ),
+        containers: async (uid) => (await inspectPod(cri, uid, loop.runtimeStatus(uid))).containers,
+      },
+    });
+    try {
+      await server.listen();
+    } catch (err) {
+      log.fatal(
+        { err: (err as Error).message, address: cfg.address, port: cfg.port },
+        'cannot serve the kubelet API',
+      );
+      ac.abort();
+      return 1;
+    }
+    log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
+  }
+
   const tasks = [
     health.run(signal),
     pleg.run(signal),
@@ -390,6 +478,7 @@ export async function main(argv: string[]): Promise<number> {
   );
   await Promise.allSettled(tasks);
   healthz?.close();
+  server?.close();
   await recorder.flush?.().catch(() => {});
   cri.close();
   rest.close();
