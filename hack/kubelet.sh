@@ -13,8 +13,15 @@ PID_NAME="kubelet${SUFFIX}"
 KUBELET_DIR="${LOCAL_DIR}/kubelet${SUFFIX}"
 ROOT_DIR="${KUBELET_ROOT_DIR:-/var/lib/kubelet-ts${SUFFIX}}"
 CRI_SOCK="${CONTAINERD_SOCK:-/run/containerd${CONTAINERD_INSTANCE:+-${CONTAINERD_INSTANCE}}/containerd.sock}"
-HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-10248}"
-KUBELET_PORT="${KUBELET_PORT:-10250}"
+# A named instance gets its own ports (derived from its name) unless told otherwise.
+if [[ -n "${INSTANCE}" ]]; then
+  port_base=$(( 20000 + ($(printf '%s' "${INSTANCE}" | cksum | cut -d' ' -f1) % 4000) * 2 ))
+else
+  port_base=""
+fi
+HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-${port_base:+$(( port_base + 1 ))}}"
+HEALTHZ_PORT="${HEALTHZ_PORT:-10248}"
+KUBELET_PORT="${KUBELET_PORT:-${port_base:-10250}}"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
 write_config() {
