@@ -195,22 +195,6 @@ export async function main(argv: string[]): Promise<number> {
 
   const lookups = new ObjectLookups(rest);
   const tokens = new TokenManager(rest);
-  const volumes = new VolumeManager(cfg.rootDir, {
-    configMap: (n, name) => lookups.configMap(n, name),
-    secret: (n, name) => lookups.secret(n, name),
-    token: (pod, sa, audience, expirationSeconds, sig) =>
-      tokens.getToken(
-        {
-          namespace: pod.metadata?.namespace ?? 'default',
-          serviceAccount: sa,
-          audiences: audience ? [audience] : [],
-          expirationSeconds,
-          podName: pod.metadata?.name ?? '',
-          podUid: pod.metadata?.uid ?? '',
-        },
-        sig,
-      ),
-  });
   const images = new ImageManager(cri, recorder, {
     maxParallelPulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? 10),
   });
@@ -234,6 +218,26 @@ export async function main(argv: string[]): Promise<number> {
     ephemeralBytes: memoryToBytes(alloc['ephemeral-storage'] ?? '0'),
     pods: Number(alloc.pods ?? cfg.maxPods),
   };
+  const volumes = new VolumeManager(
+    cfg.rootDir,
+    {
+      configMap: (n, name) => lookups.configMap(n, name),
+      secret: (n, name) => lookups.secret(n, name),
+      token: (pod, sa, audience, expirationSeconds, sig) =>
+        tokens.getToken(
+          {
+            namespace: pod.metadata?.namespace ?? 'default',
+            serviceAccount: sa,
+            audiences: audience ? [audience] : [],
+            expirationSeconds,
+            podName: pod.metadata?.name ?? '',
+            podUid: pod.metadata?.uid ?? '',
+          },
+          sig,
+        ),
+    },
+    allocatable.memoryBytes,
+  );
   let hostResolv: ReturnType<typeof parseResolvConf> | undefined;
   if (cfg.resolvConf) {
     try {

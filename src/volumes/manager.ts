@@ -1,6 +1,9 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Pod } from '../api/types.js';
+import { memoryToBytes } from '../util/quantity.js';
 import { PathError, writeAtomic } from './atomicWriter.js';
 import { ProjectionError, type VolumeLookup, volumeFiles } from './projections.js';
 
@@ -25,6 +28,19 @@ export class VolumeSetupError extends Error {
 
 type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 
+const run = promisify(execFile);
+
+/** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (mp && (mp === dir || mp.startsWith(`${dir}/`))) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
 const PLUGIN_DIR: Record<string, string> = {
   projected: 'kubernetes.io~projected',
   configMap: 'kubernetes.io~configmap',
@@ -42,6 +58,8 @@ export class VolumeManager {
   constructor(
     private readonly rootDir: string,
     private readonly lookup: VolumeLookup,
+    /** Node allocatable memory: the upper bound of a Memory emptyDir. */
+    private readonly allocatableMemoryBytes = 0,
   ) {}
 
   podDir(uid: string): string {
@@ -87,10 +105,11 @@ export class VolumeManager {
     }
     const dir = join(podDir, 'volumes', PLUGIN_DIR[kind]!, vol.name);
     if (vol.emptyDir) {
-      if (vol.emptyDir.medium === 'Memory') {
-        throw new ProjectionError('emptyDir with medium Memory is not supported by kubelet-ts yet');
-      }
       await mkdir(dir, { recursive: true });
+      if (vol.emptyDir.medium === 'Memory' && (await mountsUnder(dir)).length === 0) {
+        const size = this.memoryVolumeSize(pod, vol.emptyDir.sizeLimit);
+        await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size ? `,size=${size}` : ''}`, 'tmpfs', dir]);
+      }
       const { chmod } = await import('node:fs/promises');
       await chmod(dir, 0o777);
       return { hostPath: dir, forceReadOnly: false };
@@ -103,6 +122,18 @@ export class VolumeManager {
       throw err;
     }
     return { hostPath: dir, forceReadOnly: true };
+  }
+
+  /** tmpfs size: the smallest of sizeLimit, the pod's memory limit and node allocatable memory. */
+  private memoryVolumeSize(pod: Pod, sizeLimit: string | number | undefined): number {
+    const candidates: number[] = [];
+    if (this.allocatableMemoryBytes > 0) candidates.push(this.allocatableMemoryBytes);
+    if (sizeLimit !== undefined && sizeLimit !== null) candidates.push(memoryToBytes(String(sizeLimit)));
+    const limits = (pod.spec?.containers ?? []).map((c) => c.resources?.limits?.memory);
+    if (limits.length > 0 && limits.every((l) => l !== undefined)) {
+      candidates.push(limits.reduce<number>((sum, l) => sum + memoryToBytes(String(l)), 0));
+    }
+    return candidates.length > 0 ? Math.min(...candidates) : 0;
   }
 
   private async checkHostPath(path: string, type: string): Promise<string> {
@@ -144,6 +175,8 @@ export class VolumeManager {
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
   async tearDownPod(uid: string): Promise<void> {
     if (!uid || uid.includes('/') || uid.includes('..')) return;
+    // Unmount tmpfs volumes first: rm must never descend into a mount.
+    for (const mp of await mountsUnder(this.podDir(uid))) await run('umount', [mp]);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
 }
