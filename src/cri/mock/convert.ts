@@ -90,9 +90,11 @@ export function toContainerEvent(
   };
 }
 
+// Like containerd 1.6 (containerStatus): the spec reports the image's first repo tag when the
+// image is known, not the reference (often the image ID) the container was created with.
 function imageSpec(c: ContainerRecord) {
   return {
-    image: c.config.image?.image ?? '',
+    image: c.image.repoTags[0] ?? c.config.image?.image ?? '',
     annotations: c.config.image?.annotations ?? {},
     userSpecifiedImage: '',
     runtimeHandler: '',
