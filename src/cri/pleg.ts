@@ -58,6 +58,7 @@ export class Pleg {
   private relisted = false;
   private evented = false;
   private wake: (() => void) | undefined;
+  private wakePending = false;
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -74,6 +75,10 @@ export class Pleg {
       const period = this.evented
         ? (this.opts.eventedRelistPeriodMs ?? 300_000)
         : (this.opts.relistPeriodMs ?? 1_000);
+      if (this.wakePending) {
+        this.wakePending = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(t);
@@ -88,9 +93,10 @@ export class Pleg {
     }
   }
 
-  /** Asks for a relist as soon as possible. */
+  /** Asks for a relist as soon as possible (if one is running, another follows it). */
   relistSoon(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.wakePending = true;
   }
 
   /** Upstream's PLEG health: unhealthy before the first relist and when relisting stalls. */
