@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubeEventRecorder, restEventSink } from './api/events.js';
+import { KubeEventRecorder, nodeRef, restEventSink } from './api/events.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
+import {
+  CgroupFs,
+  CgroupManager,
+  DEFAULT_CGROUP_ROOT,
+  detectCgroups,
+  type QOSClass,
+  systemctlUnits,
+  systemdBooted,
+} from './cgroups/index.js';
 import {
   ConfigError,
   FlagError,
@@ -17,13 +26,22 @@ import { CriClient } from './cri/client.js';
 import { RuntimeHealth } from './cri/health.js';
 import { inspectPod } from './cri/inspect.js';
 import { Pleg } from './cri/pleg.js';
+import {
+  EvictionManager,
+  NodeReclaimer,
+  PressureMonitor,
+  runtimeSandboxImage,
+  StatsCollector,
+} from './eviction/index.js';
 import { gatherHostFacts } from './host/facts.js';
+import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
 import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
 import { NodeStatusUpdater } from './node/statusUpdater.js';
+import { LifecycleHandlerRunner, ProbeManager } from './probes/index.js';
 import { KubeletAuth } from './server/auth.js';
 import { startHealthz } from './server/healthz.js';
 import { KubeletMetrics } from './server/metrics.js';
@@ -31,6 +49,7 @@ import { KubeletServer } from './server/server.js';
 import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
+import { podQOSClass } from './status/qos.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
 import { PodSyncer } from './sync/podSyncer.js';
@@ -119,9 +138,6 @@ export async function main(argv: string[]): Promise<number> {
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
     return 2;
-  }
-  if (cfg.cgroupsPerQOS) {
-    log.warn("cgroupsPerQOS is not implemented yet: pods run in the runtime's default cgroup parent");
   }
 
   const ac = new AbortController();
@@ -247,6 +263,48 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  // ---- cgroup v2 QoS hierarchy (issue #8): kubepods / burstable / besteffort / pod<uid> ----
+  const cgroupHost = await detectCgroups();
+  const cgroupV2 = cgroupHost.mode === 'unified';
+  const cgroupFs = new CgroupFs({ root: cgroupHost.unifiedMount || DEFAULT_CGROUP_ROOT });
+  if (cfg.cgroupsPerQOS && !cgroupV2) {
+    log.warn(
+      { mode: cgroupHost.mode },
+      "cgroupsPerQOS needs the cgroup v2 unified hierarchy: pods run in the runtime's default cgroup parent",
+    );
+  }
+  const cgroups = new CgroupManager({
+    fs: cgroupFs,
+    driver: cfg.cgroupDriver,
+    cgroupsPerQOS: cfg.cgroupsPerQOS && cgroupV2,
+    cgroupRoot: cfg.cgroupRoot,
+    cpuCFSQuota: cfg.cpuCFSQuota,
+    cpuCFSQuotaPeriodMs: cfg.cpuCFSQuotaPeriodMs,
+    podPidsLimit: cfg.podPidsLimit,
+    capacity: { cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: await maxPids() },
+    kubeReserved: cfg.kubeReserved,
+    systemReserved: cfg.systemReserved,
+    enforceNodeAllocatable: cfg.enforceNodeAllocatable,
+    qosOf: (pod) => podQOSClass(pod) as QOSClass,
+    systemd: cfg.cgroupDriver === 'systemd' && (await systemdBooted()) ? systemctlUnits() : undefined,
+    onNodeEvent: (type, reason, message) => recorder.event(nodeRef(cfg.nodeName), type, reason, message),
+    logger: log,
+  });
+  try {
+    await cgroups.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cgroup setup failed');
+    return 1;
+  }
+  log.info({ mode: cgroupHost.mode, driver: cfg.cgroupDriver, enabled: cgroups.enabled }, 'cgroups');
+
+  const probeManager = new ProbeManager({
+    exec: cri,
+    events: recorder,
+    podStatus: (uid) => statusManager.getPodStatus(uid),
+    onChange: (uid) => syncLoop?.syncSoon(uid),
+    logger: log,
+  });
   const syncer = new PodSyncer({
     cri,
     images,
@@ -259,17 +317,18 @@ export async function main(argv: string[]): Promise<number> {
     },
     hostIPs,
     criLimiter: new Semaphore(Number(process.env.KUBELET_TS_CRI_CONCURRENCY) || 4),
-    probes: { liveness: () => undefined, startup: () => undefined },
+    probes: { liveness: probeManager.liveness, startup: probeManager.startup },
+    hooks: new LifecycleHandlerRunner({ exec: cri, events: recorder }),
     config: {
       nodeName: cfg.nodeName,
       podLogsDir: cfg.podLogsDir,
       clusterDomain: cfg.clusterDomain,
       dns: { clusterDNS: cfg.clusterDNS, clusterDomain: cfg.clusterDomain, host: hostResolv },
-      cgroupV2: false,
+      cgroupV2,
       cpuCfsQuota: cfg.cpuCFSQuota,
       memoryCapacityBytes: facts.memoryBytes,
       allocatable,
-      cgroupParent: () => '',
+      cgroupParent: (pod) => cgroups.podCgroupParent(pod),
     },
     logger: log,
   });
@@ -293,9 +352,65 @@ export async function main(argv: string[]): Promise<number> {
     events: recorder,
     runtimeName: () => health.current.runtimeName || 'containerd',
     hostIPs,
-    admissionNode: () => ({ name: cfg.nodeName, labels: nodeLabels, allocatable }),
+    admissionNode: () => ({
+      name: cfg.nodeName,
+      labels: nodeLabels,
+      allocatable,
+      pressure: eviction.nodeConditions(),
+    }),
+    probes: probeManager,
+    cgroups: cgroups.enabled ? cgroups : undefined,
     logger: log,
     resyncMs: cfg.syncFrequencyMs,
+  });
+
+  // ---- node-pressure eviction (issue #8) ----
+  const podActive = (uid: string) => {
+    const st = syncLoop?.workers.state(uid);
+    return st === 'sync' || st === 'terminating';
+  };
+  cgroups.setActivePods(() => syncLoop?.activePods() ?? []);
+  const evictionStats = new StatsCollector({
+    cri,
+    cgroupV2: cgroupV2 ? cgroupFs : undefined,
+    memoryV1Root: cgroupV2 ? undefined : new CgroupFs({ root: `${DEFAULT_CGROUP_ROOT}/memory` }),
+    podsCgroupPath: cgroups.nodeAllocatablePath(),
+    rootDir: cfg.rootDir,
+    podLogsDir: cfg.podLogsDir,
+    memoryCapacityBytes: facts.memoryBytes,
+    podProcesses: () => cgroups.podProcessCounts(),
+  });
+  let sandboxImages: Promise<string[]> | undefined;
+  const eviction = new EvictionManager({
+    nodeName: cfg.nodeName,
+    thresholds: cfg.evictionThresholds,
+    pressureTransitionPeriodMs: cfg.evictionPressureTransitionPeriodMs,
+    maxPodGracePeriodSeconds: cfg.evictionMaxPodGracePeriodSeconds,
+    stats: evictionStats,
+    activePods: () => syncLoop?.activePods() ?? [],
+    killPod: (pod, kill) => syncLoop?.killPod(pod.metadata?.uid ?? '', kill),
+    podCleanedUp: (uid) => !podActive(uid),
+    events: recorder,
+    reclaim: new NodeReclaimer({
+      cri,
+      podIsActive: podActive,
+      protectedImages: () => {
+        sandboxImages ??= runtimeSandboxImage(cri).catch(() => []);
+        return sandboxImages;
+      },
+      imageMinimumGCAgeMs: cfg.imageMinimumGCAgeMs,
+      logger: log,
+    }),
+    onPressureChange: () => statusUpdater?.updateNow(),
+    logger: log,
+  });
+  const pressureMonitor = new PressureMonitor({
+    nodeMemory: () => evictionStats.nodeMemory(),
+    thresholds: cfg.evictionThresholds,
+    pressureFile: cgroupV2 ? cgroupFs.path('/', 'memory.pressure') : '/proc/pressure/memory',
+    eventsFiles: cgroups.enabled ? [cgroupFs.path(cgroups.nodeAllocatablePath(), 'memory.events')] : [],
+    onTrigger: (reason) => eviction.trigger(reason),
+    logger: log,
   });
 
   const runtimeHealth = () => {
@@ -344,7 +459,7 @@ export async function main(argv: string[]): Promise<number> {
       version: health.current.version.replace(/^[^:]*:\/\//, ''),
     }),
     runtimeHealth,
-    pressure: () => ({ memory: false, disk: false, pid: false }),
+    pressure: () => eviction.pressure(),
     images: async () =>
       (await cri.listImages()).map((i) => ({
         names: [...i.repoDigests, ...i.repoTags],
@@ -475,12 +590,16 @@ export async function main(argv: string[]): Promise<number> {
     lease.run(signal),
     podSource.run(signal),
     syncLoop.run(signal),
+    eviction.run(signal),
+    pressureMonitor.run(signal),
+    cgroups.run(signal),
   ];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',
   );
   await Promise.allSettled(tasks);
+  probeManager.stop();
   healthz?.close();
   server?.close();
   await recorder.flush?.().catch(() => {});

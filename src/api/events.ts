@@ -22,7 +22,13 @@ export interface ObjectRef {
 
 export interface EventRecorder {
   /** Records an event; never blocks, never throws. */
-  event(ref: ObjectRef, type: EventType, reason: string, message: string): void;
+  event(
+    ref: ObjectRef,
+    type: EventType,
+    reason: string,
+    message: string,
+    annotations?: Record<string, string>,
+  ): void;
 }
 
 /** A recorder that drops everything (no API client, tests). */
@@ -87,6 +93,8 @@ interface Pending {
   reason: string;
   message: string;
   at: number;
+  /** Event metadata annotations (eviction: offending_containers, starved_resource, ...). */
+  annotations?: Record<string, string>;
 }
 
 interface Seen {
@@ -149,13 +157,26 @@ export class KubeEventRecorder implements EventRecorder {
     return { ...this.counters };
   }
 
-  event(ref: ObjectRef, type: EventType, reason: string, message: string): void {
+  event(
+    ref: ObjectRef,
+    type: EventType,
+    reason: string,
+    message: string,
+    annotations?: Record<string, string>,
+  ): void {
     try {
       if (this.opts.signal?.aborted) {
         this.counters.dropped++;
         return;
       }
-      this.queue.push({ ref, type, reason, message, at: this.now() });
+      this.queue.push({
+        ref,
+        type,
+        reason,
+        message,
+        at: this.now(),
+        ...(annotations ? { annotations } : {}),
+      });
       const max = this.opts.maxQueue ?? 1000;
       while (this.queue.length > max) {
         this.queue.shift();
@@ -249,7 +270,11 @@ export class KubeEventRecorder implements EventRecorder {
     return {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { name, namespace: r.namespace || 'default' },
+      metadata: {
+        name,
+        namespace: r.namespace || 'default',
+        ...(item.annotations ? { annotations: item.annotations } : {}),
+      },
       involvedObject,
       reason: item.reason,
       message: item.message,

@@ -1,10 +1,14 @@
 import type { Container, Pod } from '../api/types.js';
+import { podQOSClass } from '../status/qos.js';
 import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
+import { CRITICAL_PRIORITY } from './qos.js';
 
 export interface AdmissionNode {
   name: string;
   labels: Record<string, string>;
   allocatable: { cpuMillis: number; memoryBytes: number; ephemeralBytes: number; pods: number };
+  /** Node pressure conditions the eviction manager reports now (MemoryPressure, DiskPressure, PIDPressure). */
+  pressure?: readonly string[];
 }
 
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
@@ -123,12 +127,51 @@ function portsConflict(a: string, b: string): boolean {
   return ia === ib || ia === '0.0.0.0' || ib === '0.0.0.0';
 }
 
+const MEMORY_PRESSURE_TAINT = 'node.kubernetes.io/memory-pressure';
+
+/** Static, mirror, or priority ≥ 2000000000 (upstream IsCriticalPod). */
+function isCriticalPod(pod: Pod): boolean {
+  const a = pod.metadata?.annotations ?? {};
+  const source = a['kubernetes.io/config.source'];
+  return (
+    (source !== undefined && source !== 'api') ||
+    a['kubernetes.io/config.mirror'] !== undefined ||
+    (pod.spec?.priority ?? 0) >= CRITICAL_PRIORITY
+  );
+}
+
+/** Whether a toleration tolerates the taint memory-pressure:NoSchedule (upstream ToleratesTaint). */
+function toleratesMemoryPressure(pod: Pod): boolean {
+  return (pod.spec?.tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== 'NoSchedule') return false;
+    if (t.key && t.key !== MEMORY_PRESSURE_TAINT) return false;
+    const op = t.operator ?? '';
+    if (op === 'Exists') return true;
+    return (op === '' || op === 'Equal') && (t.value ?? '') === '';
+  });
+}
+
+/**
+ * PURE: the eviction manager's admission (upstream eviction managerImpl.Admit, the first admit
+ * handler): under any pressure condition non-critical pods are refused; under memory pressure
+ * alone only BestEffort pods that do not tolerate the memory-pressure taint are.
+ */
+export function admitUnderPressure(pod: Pod, conditions: readonly string[]): AdmitResult {
+  if (conditions.length === 0 || isCriticalPod(pod)) return { admit: true };
+  if (conditions.length === 1 && conditions[0] === 'MemoryPressure') {
+    if (podQOSClass(pod) !== 'BestEffort' || toleratesMemoryPressure(pod)) return { admit: true };
+  }
+  return { admit: false, reason: 'Evicted', message: `The node had condition: [${conditions.join(' ')}]. ` };
+}
+
 /**
  * PURE: upstream's kubelet admission (lifecycle/predicate.go generalFilter + resource fit):
  * node name, node selector/affinity, host ports, then resources (pods, cpu, memory,
  * ephemeral-storage) against allocatable minus the requests of `active` pods.
  */
 export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult {
+  const pressure = admitUnderPressure(pod, node.pressure ?? []);
+  if (!pressure.admit) return pressure;
   if (pod.spec?.nodeName && pod.spec.nodeName !== node.name) {
     return {
       admit: false,

@@ -21,6 +21,26 @@ import { type KillRequest, PodWorkers, type SyncOutcome } from './podWorkers.js'
 export interface ProbeStatusView {
   started(containerId: string): boolean | undefined;
   ready(containerId: string): boolean | undefined;
+  /** Starts probe workers for the pod's containers (upstream probeManager.AddPod; idempotent). */
+  addPod?(pod: Pod): void;
+  /** A new status was stored for the pod (upstream UpdatePodStatus: readiness manual trigger). */
+  statusUpdated?(uid: string, status: PodStatus): void;
+  /** Stops liveness and startup probing of a terminating pod. */
+  stopLivenessAndStartup?(uid: string): void;
+  /** Stops every probe worker of a pod. */
+  removePod?(uid: string): void;
+  /** Stops the probe workers of every pod not in `keep`. */
+  cleanupPods?(keep: ReadonlySet<string>): void;
+}
+
+/** The pod cgroups (src/cgroups' CgroupManager, wired by main; absent = cgroupsPerQOS off). */
+export interface PodCgroupHooks {
+  /** Before the pod's sandbox: create or update its cgroup (upstream SyncPod: EnsureExists). */
+  ensurePod(pod: Pod): Promise<void>;
+  /** After the pod terminated (upstream SyncTerminatedPod): remove its cgroup. */
+  removePod(pod: Pod): Promise<void>;
+  /** Housekeeping (upstream cleanupOrphanedPodCgroups): remove cgroups of pods not in the set. */
+  cleanupOrphans(possiblyRunning: ReadonlySet<string>): Promise<unknown>;
 }
 
 export interface SyncLoopDeps {
@@ -36,6 +56,7 @@ export interface SyncLoopDeps {
   hostIPs: () => string[];
   admissionNode: () => AdmissionNode;
   probes?: ProbeStatusView;
+  cgroups?: PodCgroupHooks;
   logger?: Logger;
   now?: () => number;
   resyncMs?: number;
@@ -208,6 +229,12 @@ export class SyncLoop {
     });
   }
 
+  /** Stores a generated status, and hands it to the probe workers (upstream UpdatePodStatus). */
+  private storeStatus(pod: Pod, status: PodStatus): void {
+    this.d.statusManager.setPodStatus(pod, status);
+    this.d.probes?.statusUpdated?.(pod.metadata?.uid ?? '', status);
+  }
+
   private activeDeadlineExceeded(pod: Pod, status: PodStatus): boolean {
     const ads = pod.spec?.activeDeadlineSeconds;
     const start = status.startTime ?? pod.status?.startTime;
@@ -225,14 +252,24 @@ export class SyncLoop {
       this.overrides.set(uid, { reason: 'DeadlineExceeded', message });
       status = await this.generate(pod, rt, false);
     }
-    this.d.statusManager.setPodStatus(pod, status);
+    this.storeStatus(pod, status);
     if (isTerminal({ status })) return { terminal: true };
 
+    this.d.probes?.addPod?.(pod);
+    if (this.d.cgroups) {
+      try {
+        await this.d.cgroups.ensurePod(pod);
+      } catch (err) {
+        const msg = `unable to ensure pod container exists: ${err instanceof Error ? err.message : String(err)}`;
+        this.d.events.event(podRef(pod), 'Warning', 'FailedCreatePodContainer', msg);
+        return { terminal: false, requeueAfterMs: 10_000 };
+      }
+    }
     const res = await this.d.syncer.syncPod(pod, rt, signal);
     if (res.changed || res.errors.length > 0 || this.d.syncer.startFailures(uid).size > 0) {
       rt = await this.inspect(uid, signal);
       status = await this.generate(pod, rt, false);
-      this.d.statusManager.setPodStatus(pod, status);
+      this.storeStatus(pod, status);
       if (isTerminal({ status })) return { terminal: true };
     }
     if (res.retryAt !== undefined)
@@ -260,13 +297,15 @@ export class SyncLoop {
     const uid = pod.metadata?.uid ?? '';
     if (kill?.status) this.overrides.set(uid, kill.status);
     let rt = await this.inspect(uid, signal);
-    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, false));
+    this.storeStatus(pod, await this.generate(pod, rt, false));
+    this.d.probes?.stopLivenessAndStartup?.(uid);
     const override = kill?.graceSeconds !== undefined || pod.metadata?.deletionTimestamp ? grace : undefined;
     await this.d.syncer.killPodContainers(pod, rt, override, signal);
+    this.d.probes?.removePod?.(uid);
     rt = await this.inspect(uid, signal);
     const still = rt.containers.filter((c) => c.state === 'running');
     if (still.length > 0) throw new Error(`pod still has ${still.length} running container(s)`);
-    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, true));
+    this.storeStatus(pod, await this.generate(pod, rt, true));
   }
 
   private async syncTerminatedPod(
@@ -276,13 +315,15 @@ export class SyncLoop {
   ): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const rt = await this.inspect(uid, signal);
-    this.d.statusManager.setPodStatus(pod, await this.generate(pod, rt, true));
+    this.storeStatus(pod, await this.generate(pod, rt, true));
     await this.d.volumes.tearDownPod(uid);
+    await this.d.cgroups?.removePod(pod);
     this.d.statusManager.terminatePod(this.podConfig.get(uid) ?? pod);
     this.log.info({ pod: podDesc(pod) }, 'pod terminated');
   }
 
   private async syncTerminatingRuntimePod(ref: RuntimePodRef, signal: AbortSignal): Promise<void> {
+    this.d.probes?.removePod?.(ref.uid);
     const rt = await this.inspect(ref.uid, signal);
     const pod: Pod = {
       metadata: { name: ref.name, namespace: ref.namespace, uid: ref.uid },
@@ -327,6 +368,25 @@ export class SyncLoop {
       }
     }
     this.d.statusManager.removeOrphanedStatuses(known);
+    if (this.d.cgroups) {
+      // Pod cgroups of pods that can no longer run anything (not known, no worker, no runtime pod).
+      const keep = new Set([
+        ...known,
+        ...this.workers.uids().filter((u) => this.workers.state(u) !== 'finished'),
+      ]);
+      for (const uid of this.d.pleg.runtimePods().keys()) keep.add(uid);
+      await this.d.cgroups
+        .cleanupOrphans(keep)
+        .catch((err) => this.log.warn({ err: String(err) }, 'removing orphaned pod cgroups failed'));
+    }
+    // Probes only for pods that may still run containers (upstream CleanupPods).
+    const possiblyRunning = new Set(
+      this.workers.uids().filter((uid) => {
+        const st = this.workers.state(uid);
+        return st === 'sync' || st === 'terminating';
+      }),
+    );
+    this.d.probes?.cleanupPods?.(possiblyRunning);
     for (const uid of this.runtimeCache.keys()) {
       if (!known.has(uid) && this.workers.state(uid) === undefined) this.runtimeCache.delete(uid);
     }

@@ -1,16 +1,32 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pod, PodStatus } from '../../src/api/types.js';
+import type { ConfigMap, Pod, PodStatus, Secret, Service } from '../../src/api/types.js';
 import { CriClient } from '../../src/cri/client.js';
 import { Pleg } from '../../src/cri/pleg.js';
+import { LifecycleHandlerRunner, ProbeManager, type ProbeRunMetric } from '../../src/probes/index.js';
 import { StatusManager } from '../../src/status/manager.js';
 import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
 import { PodSyncer } from '../../src/sync/podSyncer.js';
-import { SyncLoop } from '../../src/sync/syncLoop.js';
+import { type PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
 import { Semaphore } from '../../src/util/semaphore.js';
 import { VolumeManager } from '../../src/volumes/manager.js';
+
+export interface HarnessOptions {
+  /** Called after every probe run. */
+  observeProbe?: (m: ProbeRunMetric) => void;
+  /** PLEG relist period (default 200 ms; upstream 1 s). */
+  relistPeriodMs?: number;
+  /** Housekeeping period (default 300 ms; upstream 2 s). */
+  housekeepingMs?: number;
+  /** Pod resync (default 5 s; upstream 1 min). */
+  resyncMs?: number;
+  /** Node pressure conditions admission sees (an EvictionManager's nodeConditions). */
+  pressure?: () => readonly string[];
+  /** Pod cgroups (a CgroupManager): hooks for the sync loop and each pod's cgroup_parent. */
+  cgroups?: PodCgroupHooks & { podCgroupParent(pod: Pod): string };
+}
 
 export interface RecordedEvent {
   ref: EventRef;
@@ -25,15 +41,22 @@ export interface RecordedEvent {
  */
 export class KubeletHarness {
   readonly events: RecordedEvent[] = [];
+  /** The API objects the kubelet reads, by `<namespace>/<name>`; tests add, change and remove them. */
+  readonly configMaps = new Map<string, ConfigMap>();
+  readonly secrets = new Map<string, Secret>();
+  /** Every Service (for service-link variables); undefined: no service variables at all. */
+  services: Service[] | undefined;
   readonly cri: CriClient;
   readonly loop: SyncLoop;
   readonly statuses: StatusManager;
   readonly pleg: Pleg;
+  readonly probes: ProbeManager;
   private readonly ac = new AbortController();
 
   private constructor(
     endpoint: string,
     readonly dir: string,
+    opts: HarnessOptions,
   ) {
     this.cri = new CriClient({ endpoint });
     const sink: EventSink = {
@@ -46,20 +69,29 @@ export class KubeletHarness {
     };
     this.statuses = new StatusManager({ client: noApi });
     const images = new ImageManager(this.cri, sink);
-    const volumes = new VolumeManager(join(dir, 'root'), {
-      configMap: async () => undefined,
-      secret: async () => undefined,
-      token: async () => 'test-token',
+    const objects = {
+      configMap: async (ns: string, name: string) => this.configMaps.get(`${ns}/${name}`),
+      secret: async (ns: string, name: string) => this.secrets.get(`${ns}/${name}`),
+    };
+    const volumes = new VolumeManager(join(dir, 'root'), { ...objects, token: async () => 'test-token' });
+    let loop: SyncLoop | undefined;
+    this.probes = new ProbeManager({
+      exec: this.cri,
+      events: sink,
+      podStatus: (uid) => this.statuses.getPodStatus(uid),
+      onChange: (uid) => loop?.syncSoon(uid),
+      observe: opts.observeProbe,
     });
     const syncer = new PodSyncer({
       cri: this.cri,
       images,
       volumes,
       events: sink,
-      envLookup: { configMap: async () => undefined, secret: async () => undefined },
+      envLookup: { ...objects, services: async () => this.services },
       hostIPs: () => ['10.0.0.1'],
       criLimiter: new Semaphore(8),
-      probes: { liveness: () => undefined, startup: () => undefined },
+      probes: { liveness: this.probes.liveness, startup: this.probes.startup },
+      hooks: new LifecycleHandlerRunner({ exec: this.cri, events: sink }),
       config: {
         nodeName: 'node-a',
         podLogsDir: join(dir, 'logs'),
@@ -69,11 +101,14 @@ export class KubeletHarness {
         cpuCfsQuota: true,
         memoryCapacityBytes: 8 * 1024 ** 3,
         allocatable: { cpuMillis: 2000, memoryBytes: 8 * 1024 ** 3, ephemeralBytes: 100 * 1024 ** 3 },
-        cgroupParent: () => '',
+        cgroupParent: (pod) => opts.cgroups?.podCgroupParent(pod) ?? '',
       },
     });
-    let loop: SyncLoop | undefined;
-    this.pleg = new Pleg({ cri: this.cri, onEvent: (ev) => loop?.onPlegEvent(ev), relistPeriodMs: 200 });
+    this.pleg = new Pleg({
+      cri: this.cri,
+      onEvent: (ev) => loop?.onPlegEvent(ev),
+      relistPeriodMs: opts.relistPeriodMs ?? 200,
+    });
     loop = new SyncLoop({
       nodeName: 'node-a',
       cri: this.cri,
@@ -83,6 +118,8 @@ export class KubeletHarness {
       volumes,
       statusManager: this.statuses,
       events: sink,
+      probes: this.probes,
+      cgroups: opts.cgroups,
       runtimeName: () => 'containerd',
       hostIPs: () => ['10.0.0.1'],
       admissionNode: () => ({
@@ -94,19 +131,27 @@ export class KubeletHarness {
           ephemeralBytes: 100 * 1024 ** 3,
           pods: 110,
         },
+        pressure: opts.pressure?.() ?? [],
       }),
-      housekeepingMs: 300,
-      resyncMs: 5_000,
+      housekeepingMs: opts.housekeepingMs ?? 300,
+      resyncMs: opts.resyncMs ?? 5_000,
     });
     this.loop = loop;
   }
 
-  static async start(endpoint: string): Promise<KubeletHarness> {
+  static async start(endpoint: string, opts: HarnessOptions = {}): Promise<KubeletHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'kts-harness-'));
-    const h = new KubeletHarness(endpoint, dir);
+    const h = new KubeletHarness(endpoint, dir, opts);
     void h.pleg.run(h.ac.signal);
     void h.loop.run(h.ac.signal);
     return h;
+  }
+
+  /** Adds or replaces a ConfigMap or Secret the kubelet can read. */
+  put(obj: (ConfigMap & { kind: 'ConfigMap' }) | (Secret & { kind: 'Secret' })): void {
+    const key = `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.name ?? ''}`;
+    if (obj.kind === 'ConfigMap') this.configMaps.set(key, obj);
+    else this.secrets.set(key, obj);
   }
 
   /** Replaces the set of pods bound to the node (like a list from the apiserver). */
@@ -139,8 +184,10 @@ export class KubeletHarness {
   async stop(): Promise<void> {
     this.ac.abort();
     this.loop.workers.stop();
+    this.probes.stop();
     this.cri.close();
-    await rm(this.dir, { recursive: true, force: true });
+    // Workers may still be writing pod files: retry on ENOTEMPTY.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
 
