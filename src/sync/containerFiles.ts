@@ -33,11 +33,22 @@ export function hostsFileContent(
       out += `${ip}\t${hostname}\n`;
     }
   }
+  return out + hostAliasesEntries(pod);
+}
+
+/**
+ * PURE: the managed hosts file of a hostNetwork pod (upstream nodeHostsFileContent): the node's
+ * own hosts file under a header, then the pod's hostAliases.
+ */
+export function nodeHostsFileContent(pod: Pod, nodeHosts: string): string {
+  return `# Kubernetes-managed hosts file (host network).\n${nodeHosts}${hostAliasesEntries(pod)}`;
+}
+
+function hostAliasesEntries(pod: Pod): string {
   const aliases = pod.spec?.hostAliases ?? [];
-  if (aliases.length > 0) {
-    out += '\n# Entries added by HostAliases.\n';
-    for (const a of aliases) out += `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`;
-  }
+  if (aliases.length === 0) return '';
+  let out = '\n# Entries added by HostAliases.\n';
+  for (const a of aliases) out += `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`;
   return out;
 }
 
@@ -123,11 +134,11 @@ export function criLogText(raw: string): string {
 /** FallbackToLogsOnError: the last 80 lines of the container log, at most 2048 bytes. */
 export async function tailLogMessage(logPath: string): Promise<string> {
   if (!logPath) return '';
-  const raw = await readFile(logPath, 'utf8').catch(() => '');
-  const lines = criLogText(raw).split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  let text = lines.slice(-FALLBACK_LINES).join('\n');
-  if (text && raw.endsWith('\n')) text += '\n';
-  const buf = Buffer.from(text, 'utf8');
-  return buf.length > FALLBACK_BYTES ? buf.subarray(buf.length - FALLBACK_BYTES).toString('utf8') : text;
+  const text = criLogText(await readFile(logPath, 'utf8').catch(() => ''));
+  // A final newline is kept only when the last line was complete (an F record).
+  const complete = text.endsWith('\n');
+  const lines = (complete ? text.slice(0, -1) : text).split('\n');
+  const tail = text ? lines.slice(-FALLBACK_LINES).join('\n') + (complete ? '\n' : '') : '';
+  const buf = Buffer.from(tail, 'utf8');
+  return buf.length > FALLBACK_BYTES ? buf.subarray(buf.length - FALLBACK_BYTES).toString('utf8') : tail;
 }

@@ -57,15 +57,20 @@ export function namespaceOptions(pod: Pod): NamespaceOption {
   };
 }
 
+/**
+ * Upstream MakePortMappings per container: every declared port, a port whose name (or, unnamed,
+ * whose family/protocol/hostIP/ports) repeats within the same container dropped.
+ */
 function portMappings(pod: Pod): PortMapping[] {
   const out: PortMapping[] = [];
-  const seen = new Set<string>();
   for (const c of pod.spec?.containers ?? []) {
+    const seen = new Set<string>();
     for (const p of c.ports ?? []) {
-      if (p.name) {
-        if (seen.has(p.name)) continue;
-        seen.add(p.name);
-      }
+      const family = !p.hostIP ? 'any' : p.hostIP.includes(':') ? 'v6' : 'v4';
+      const name =
+        p.name || `${family}-${p.protocol ?? ''}-${p.hostIP ?? ''}:${p.containerPort}:${p.hostPort ?? 0}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
       out.push({
         protocol: (p.protocol ?? 'TCP') as PortMapping['protocol'],
         containerPort: p.containerPort,
@@ -176,9 +181,10 @@ export interface ResourceInputs {
   cgroupV2: boolean;
 }
 
+/** Upstream calculateLinuxResources (with cpuCFSQuota the period is sent even without a limit). */
 export function containerResources(r: ResourceInputs): LinuxContainerResources {
   const shares = milliCpuToShares(r.cpuRequestMillis > 0 ? r.cpuRequestMillis : r.cpuLimitMillis);
-  const [quota, period] = r.cpuCfsQuota ? milliCpuToQuota(r.cpuLimitMillis) : [0, 0];
+  const [quota, period] = r.cpuCfsQuota ? [milliCpuToQuota(r.cpuLimitMillis)[0], 100_000] : [0, 0];
   return {
     cpuShares: String(shares),
     cpuQuota: String(quota),

@@ -28,74 +28,101 @@ export interface DnsResult {
 const MAX_NAMESERVERS = 3;
 const MAX_SEARCHES = 32;
 const MAX_SEARCH_CHARS = 2048;
+const MAX_DOMAIN_CHARS = 253;
 
-/** Parses resolv.conf text: nameserver, search/domain and options lines. */
+/**
+ * Parses resolv.conf text like upstream parseResolvConf: `nameserver` lines accumulate; the last
+ * `search` line wins (a `.` entry dropped, trailing dots trimmed); `options` accumulate, one per
+ * name, the last one winning. Lines starting with `#` are comments; `domain` is ignored.
+ */
 export function parseResolvConf(text: string): HostResolvConf {
   const out: HostResolvConf = { nameservers: [], searches: [], options: [] };
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/[#;].*$/, '').trim();
-    if (!line) continue;
+    const line = raw.trim();
+    if (line.startsWith('#')) continue;
     const [key, ...fields] = line.split(/\s+/);
     if (key === 'nameserver' && fields[0]) out.nameservers.push(fields[0]);
-    else if (key === 'search') out.searches = fields;
-    else if (key === 'domain' && fields[0]) out.searches = [fields[0]];
-    else if (key === 'options') out.options.push(...fields);
+    else if (key === 'search')
+      out.searches = fields.filter((d) => d !== '.').map((d) => d.replace(/\.$/, ''));
+    else if (key === 'options') out.options = appendOptions(out.options, fields);
   }
   return out;
 }
 
+const optionName = (o: string) => o.split(':')[0] ?? '';
+
+/** Upstream appendOptions: one option per name, a later one replacing an earlier one in place. */
+function appendOptions(options: string[], more: string[]): string[] {
+  const byName = new Map<string, string>();
+  for (const o of [...options, ...more]) byName.set(optionName(o), o);
+  return [...byName.values()];
+}
+
+/** Upstream mergeDNSOptions: `name[:value]` strings merged with the pod's options by name. */
+function mergeDnsOptions(options: string[], pod: { name?: string; value?: string }[]): string[] {
+  const byName = new Map<string, string>();
+  for (const o of options) {
+    const i = o.indexOf(':');
+    if (i >= 0) byName.set(o.slice(0, i), o.slice(i + 1));
+    else byName.set(o, '');
+  }
+  for (const o of pod) byName.set(o.name ?? '', o.value ?? '');
+  return [...byName].map(([k, v]) => (v !== '' ? `${k}:${v}` : k));
+}
+
 const dedup = (xs: string[]) => [...new Set(xs)];
 
-/** PURE: the sandbox DNS config for a pod (upstream pkg/kubelet/network/dns). */
+/** Upstream getPodDNSType: ClusterFirst falls back to Default on the host network. */
+function dnsType(pod: Pod): 'cluster' | 'host' | 'none' {
+  switch (pod.spec?.dnsPolicy ?? 'ClusterFirst') {
+    case 'None':
+      return 'none';
+    case 'Default':
+      return 'host';
+    case 'ClusterFirst':
+      return pod.spec?.hostNetwork === true ? 'host' : 'cluster';
+    default:
+      // ClusterFirstWithHostNet; an unknown policy is treated as ClusterFirst upstream too.
+      return 'cluster';
+  }
+}
+
+/** PURE: the sandbox DNS config for a pod (upstream pkg/kubelet/network/dns GetPodDNS). */
 export function podDnsConfig(pod: Pod, s: DnsSettings): DnsResult {
   const warnings: DnsResult['warnings'] = [];
-  const hostNetwork = pod.spec?.hostNetwork === true;
-  let policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
-  if (policy === 'ClusterFirst' && hostNetwork) policy = 'Default';
-  if ((policy === 'ClusterFirst' || policy === 'ClusterFirstWithHostNet') && s.clusterDNS.length === 0) {
+  let type = dnsType(pod);
+  if (type === 'cluster' && s.clusterDNS.length === 0) {
     warnings.push({
       reason: 'MissingClusterDNS',
-      message: `pod: "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "${policy}" policy. Falling back to "Default" policy.`,
+      message: `pod: "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`,
     });
-    policy = 'Default';
+    type = 'host';
   }
-  const hostConf = (): DnsConfig =>
-    s.host
-      ? { servers: [...s.host.nameservers], searches: [...s.host.searches], options: [...s.host.options] }
-      : { servers: ['127.0.0.1'], searches: ['.'], options: [] };
 
   let cfg: DnsConfig;
-  switch (policy) {
-    case 'ClusterFirst':
-    case 'ClusterFirstWithHostNet': {
-      const ns = pod.metadata?.namespace ?? 'default';
-      const d = s.clusterDomain;
-      const clusterSearch = d ? [`${ns}.svc.${d}`, `svc.${d}`, d] : [];
-      cfg = {
-        servers: [...s.clusterDNS],
-        searches: dedup([...clusterSearch, ...(s.host?.searches ?? [])]),
-        options: ['ndots:5'],
-      };
-      break;
-    }
-    case 'None':
-      cfg = { servers: [], searches: [], options: [] };
-      break;
-    default:
-      cfg = hostConf();
+  if (type === 'none') {
+    cfg = { servers: [], searches: [], options: [] };
+  } else if (type === 'cluster') {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const d = s.clusterDomain;
+    const hostSearches = s.host?.searches ?? [];
+    cfg = {
+      servers: [...s.clusterDNS],
+      searches: d ? dedup([`${ns}.svc.${d}`, `svc.${d}`, d, ...hostSearches]) : [...hostSearches],
+      options: ['ndots:5'],
+    };
+  } else if (s.host) {
+    cfg = { servers: [...s.host.nameservers], searches: [...s.host.searches], options: [...s.host.options] };
+  } else {
+    // resolvConf "": effectively no DNS (the local resolver), like upstream.
+    cfg = { servers: ['127.0.0.1'], searches: ['.'], options: [] };
   }
 
   const extra = pod.spec?.dnsConfig;
   if (extra) {
     cfg.servers = dedup([...cfg.servers, ...(extra.nameservers ?? [])]);
     cfg.searches = dedup([...cfg.searches, ...(extra.searches ?? [])]);
-    const opts = new Map<string, string | undefined>();
-    for (const o of cfg.options) {
-      const [k, v] = o.split(':', 2) as [string, string | undefined];
-      opts.set(k, v);
-    }
-    for (const o of extra.options ?? []) opts.set(o.name ?? '', o.value);
-    cfg.options = [...opts].filter(([k]) => k).map(([k, v]) => (v !== undefined ? `${k}:${v}` : k));
+    cfg.options = mergeDnsOptions(cfg.options, extra.options ?? []);
   }
 
   if (cfg.servers.length > MAX_NAMESERVERS) {
@@ -105,9 +132,12 @@ export function podDnsConfig(pod: Pod, s: DnsSettings): DnsResult {
       message: `Nameserver limits were exceeded, some nameservers have been omitted, the applied nameserver line is: ${cfg.servers.join(' ')}`,
     });
   }
-  const searches = cfg.searches.filter((d) => d.length <= 253);
-  let trimmed = searches.length !== cfg.searches.length;
-  while (searches.length > MAX_SEARCHES || searches.join(' ').length > MAX_SEARCH_CHARS) {
+  // Upstream formDNSSearchFitsLimits: cut to 32 entries, drop entries over 253 chars, then drop
+  // entries from the end until the line fits 2048 chars.
+  let trimmed = cfg.searches.length > MAX_SEARCHES;
+  const searches = cfg.searches.slice(0, MAX_SEARCHES).filter((d) => d.length <= MAX_DOMAIN_CHARS);
+  if (searches.length !== Math.min(cfg.searches.length, MAX_SEARCHES)) trimmed = true;
+  while (searches.join(' ').length > MAX_SEARCH_CHARS) {
     searches.pop();
     trimmed = true;
   }

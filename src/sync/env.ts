@@ -1,4 +1,5 @@
 import type { ConfigMap, Container, Pod, Secret, Service } from '../api/types.js';
+import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import { SyncError } from './errors.js';
 import { expand, lookupIn } from './expand.js';
 
@@ -86,6 +87,34 @@ export function serviceEnv(services: Service[]): Map<string, string> {
 }
 
 /**
+ * Upstream getServiceEnvVarMap: the `kubernetes` Service of `default` always; every Service of
+ * the pod's namespace when enableServiceLinks. One Service per name, a namespace's own Service
+ * winning over the master Service of the same name; headless Services (no ClusterIP) skipped.
+ */
+export function servicesForPod(all: Service[], namespace: string, enableServiceLinks: boolean): Service[] {
+  const byName = new Map<string, Service>();
+  for (const svc of all) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === 'None') continue;
+    const name = svc.metadata?.name ?? '';
+    if (svc.metadata?.namespace === 'default' && name === 'kubernetes') {
+      if (!byName.has(name)) byName.set(name, svc);
+    } else if (svc.metadata?.namespace === namespace && enableServiceLinks) {
+      byName.set(name, svc);
+    }
+  }
+  return [...byName.values()];
+}
+
+function readOnce<T>(cache: Map<string, Promise<T>>, name: string, read: () => Promise<T>): Promise<T> {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const p = read();
+  cache.set(name, p);
+  return p;
+}
+
+/**
  * The container's environment as upstream makeEnvironmentVariables builds it: envFrom, then
  * env in order ($(VAR) expanded against what is defined so far and the service variables),
  * then service variables not already set. Missing non-optional references fail with
@@ -99,22 +128,20 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
   let svcEnv = new Map<string, string>();
   if (lookup.services) {
     const list = await lookup.services(ns);
-    if (list) {
-      const enableLinks = pod.spec?.enableServiceLinks !== false;
-      const chosen = list.filter(
-        (s) =>
-          (s.metadata?.namespace === 'default' && s.metadata?.name === 'kubernetes') ||
-          (enableLinks && s.metadata?.namespace === ns),
-      );
-      svcEnv = serviceEnv(chosen);
-    }
+    if (list) svcEnv = serviceEnv(servicesForPod(list, ns, pod.spec?.enableServiceLinks !== false));
   }
+
+  // Like upstream, each referenced object is read once per container (one consistent version).
+  const configMaps = new Map<string, Promise<ConfigMap | undefined>>();
+  const secrets = new Map<string, Promise<Secret | undefined>>();
+  const getConfigMap = (name: string) => readOnce(configMaps, name, () => lookup.configMap(ns, name));
+  const getSecret = (name: string) => readOnce(secrets, name, () => lookup.secret(ns, name));
 
   for (const from of c.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     if (from.configMapRef) {
       const name = from.configMapRef.name ?? '';
-      const cm = await lookup.configMap(ns, name);
+      const cm = await getConfigMap(name);
       if (!cm) {
         if (from.configMapRef.optional) continue;
         throw configError(`configmap "${name}" not found`);
@@ -122,7 +149,7 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
       for (const [k, v] of Object.entries(cm.data ?? {})) env.set(prefix + k, v);
     } else if (from.secretRef) {
       const name = from.secretRef.name ?? '';
-      const s = await lookup.secret(ns, name);
+      const s = await getSecret(name);
       if (!s) {
         if (from.secretRef.optional) continue;
         throw configError(`secret "${name}" not found`);
@@ -143,13 +170,13 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
       env.set(e.name, resourceFieldValue(c, pod, vf.resourceFieldRef, ctx));
     } else if (vf.configMapKeyRef) {
       const { name = '', key, optional } = vf.configMapKeyRef;
-      const cm = await lookup.configMap(ns, name);
+      const cm = await getConfigMap(name);
       if (!cm) {
         if (optional) continue;
         throw configError(`configmap "${name}" not found`);
       }
-      const v =
-        cm.data?.[key] ?? (cm.binaryData?.[key] !== undefined ? decode(cm.binaryData[key]) : undefined);
+      // Upstream reads `data` only: a key that exists only in binaryData is "not found".
+      const v = cm.data?.[key];
       if (v === undefined) {
         if (optional) continue;
         throw configError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
@@ -157,7 +184,7 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
       env.set(e.name, v);
     } else if (vf.secretKeyRef) {
       const { name = '', key, optional } = vf.secretKeyRef;
-      const s = await lookup.secret(ns, name);
+      const s = await getSecret(name);
       if (!s) {
         if (optional) continue;
         throw configError(`secret "${name}" not found`);
@@ -175,60 +202,56 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
   return env;
 }
 
-const CPU_RE = /^(\d+(?:\.\d+)?)(m?)$/;
-const MEM_SUFFIX: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-  Pi: 1024 ** 5,
-  Ei: 1024 ** 6,
-};
-
-function cpuMillis(q: string): number {
-  const m = CPU_RE.exec(q.trim());
-  if (!m) throw configError(`invalid cpu quantity ${JSON.stringify(q)}`);
-  return m[2] === 'm' ? Number(m[1]) : Number(m[1]) * 1000;
-}
-function bytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?(?:e\d+)?)([a-zA-Z]*)$/.exec(q.trim());
-  const mult = m ? MEM_SUFFIX[m[2] ?? ''] : undefined;
-  if (!m || mult === undefined) throw configError(`invalid quantity ${JSON.stringify(q)}`);
-  return Number(m[1]) * mult;
+/** The quantity as a number, undefined when absent; an invalid one is a CreateContainerConfigError. */
+function quantity(q: string | number | undefined, parse: (s: string) => number): number | undefined {
+  if (q === undefined || q === null || q === '') return undefined;
+  try {
+    return parse(String(q));
+  } catch {
+    throw configError(`invalid quantity ${JSON.stringify(String(q))}`);
+  }
 }
 
+/**
+ * Upstream containerResourceRuntimeValue (pkg/api/v1/resource): the value rounded up in units of
+ * the divisor (default 1). Limits not set (or zero) default to node allocatable for cpu, memory
+ * and ephemeral-storage, for the container itself and for regular containers it names
+ * (defaultPodLimitsForDownwardAPI); requests not set are 0.
+ */
 function resourceFieldValue(
   self: Container,
   pod: Pod,
   ref: { containerName?: string; resource: string; divisor?: string | number },
   ctx: EnvContext,
 ): string {
-  const target = ref.containerName
-    ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
-        (x) => x.name === ref.containerName,
-      )
-    : self;
-  if (!target) throw configError(`container ${ref.containerName} not found`);
-  const [kind, res] = ref.resource.split('.', 2) as [string, string];
-  const src = kind === 'limits' ? target.resources?.limits : target.resources?.requests;
-  const alloc = ctx.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
-  const divisor = ref.divisor === undefined || ref.divisor === '' ? '1' : String(ref.divisor);
-  const raw = src?.[res];
-  if (res === 'cpu') {
-    const millis = raw !== undefined ? cpuMillis(String(raw)) : kind === 'limits' ? alloc.cpuMillis : 0;
-    return String(Math.ceil(millis / cpuMillis(divisor)));
+  let target = self;
+  let defaulted = true;
+  if (ref.containerName) {
+    const regular = (pod.spec?.containers ?? []).find((x) => x.name === ref.containerName);
+    const init = (pod.spec?.initContainers ?? []).find((x) => x.name === ref.containerName);
+    const found = regular ?? init;
+    if (!found) throw configError(`container ${ref.containerName} not found`);
+    target = found;
+    defaulted = regular !== undefined;
   }
-  if (res === 'memory' || res === 'ephemeral-storage') {
-    const fallback = res === 'memory' ? alloc.memoryBytes : alloc.ephemeralBytes;
-    const b = raw !== undefined ? bytes(String(raw)) : kind === 'limits' ? fallback : 0;
-    return String(Math.ceil(b / bytes(divisor)));
+  const dot = ref.resource.indexOf('.');
+  const kind = ref.resource.slice(0, dot);
+  const res = ref.resource.slice(dot + 1);
+  const supported =
+    dot > 0 &&
+    (kind === 'limits' || kind === 'requests') &&
+    (res === 'cpu' || res === 'memory' || res === 'ephemeral-storage' || res.startsWith('hugepages-'));
+  if (!supported) throw configError(`unsupported container resource : ${ref.resource}`);
+  const list = kind === 'limits' ? target.resources?.limits : target.resources?.requests;
+  const isCpu = res === 'cpu';
+  const parse = isCpu ? cpuToMillis : memoryToBytes;
+  let value = quantity(list?.[res], parse) ?? 0;
+  if (kind === 'limits' && value === 0 && defaulted) {
+    const alloc = ctx.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
+    if (isCpu) value = alloc.cpuMillis;
+    else if (res === 'memory') value = alloc.memoryBytes;
+    else if (res === 'ephemeral-storage') value = alloc.ephemeralBytes;
   }
-  throw configError(`unsupported container resource: ${ref.resource}`);
+  const divisor = quantity(ref.divisor, parse) || (isCpu ? 1000 : 1);
+  return String(Math.ceil(value / divisor));
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
@@ -17,6 +17,7 @@ import {
   lastLogIndex,
   legacyLogSymlink,
   newTerminationLogFile,
+  nodeHostsFileContent,
   writeHostsFile,
 } from './containerFiles.js';
 import {
@@ -51,6 +52,26 @@ export interface SyncerConfig {
   cgroupParent: (pod: Pod) => string;
 }
 
+/** A postStart/preStop handler (v1.LifecycleHandler). */
+export type LifecycleHandler = NonNullable<NonNullable<Container['lifecycle']>['postStart']>;
+
+/** The outcome of a lifecycle hook; `message` is upstream's detailed text (never put in events). */
+export type HookOutcome = { ok: true } | { ok: false; message: string };
+
+/** Runs postStart/preStop handlers (src/probes' LifecycleHandlerRunner, wired by main). */
+export interface LifecycleHookRunner {
+  run(
+    input: {
+      pod: Pod;
+      container: Container;
+      containerId: string;
+      handler: LifecycleHandler;
+      podIPs: readonly string[];
+    },
+    signal?: AbortSignal,
+  ): Promise<HookOutcome>;
+}
+
 export interface SyncerDeps {
   cri: CriClient;
   images: ImageManager;
@@ -61,6 +82,8 @@ export interface SyncerDeps {
   /** Bounds the heavy runtime calls (RunPodSandbox, Create/StartContainer) across all pods. */
   criLimiter: Semaphore;
   probes: { liveness(id: string): ProbeResult | undefined; startup(id: string): ProbeResult | undefined };
+  /** postStart/preStop hooks; without it hooks are not run. */
+  hooks?: LifecycleHookRunner;
   config: SyncerConfig;
   logger?: Logger;
   now?: () => number;
@@ -190,7 +213,9 @@ export class PodSyncer {
         a.containersToKill.map(async (k) => {
           const s = rt?.containers.find((c) => c.id === k.id);
           if (!s) return;
-          await this.killContainer(pod, s, this.containerGrace(pod, k.name, k.reason), k.message, signal);
+          await this.killContainer(pod, s, this.containerGrace(pod, k.name, k.reason), k.message, signal, {
+            podIPs: rt?.ips ?? [],
+          });
         }),
       );
       if (a.containersToKill.length > 0) result.changed = true;
@@ -238,13 +263,16 @@ export class PodSyncer {
     }
     if (pod.spec?.hostNetwork) podIPs = this.d.hostIPs();
     const podDir = this.d.volumes.podDir(uid);
-    const hostsPath =
-      podIPs.length > 0 && !pod.spec?.hostNetwork
-        ? await writeHostsFile(
-            podDir,
-            hostsFileContent(pod, podIPs, podHostname(pod), this.d.config.clusterDomain),
-          )
-        : '';
+    let hostsPath = '';
+    if (pod.spec?.hostNetwork) {
+      const nodeHosts = await readFile('/etc/hosts', 'utf8').catch(() => '');
+      hostsPath = await writeHostsFile(podDir, nodeHostsFileContent(pod, nodeHosts));
+    } else if (podIPs.length > 0) {
+      hostsPath = await writeHostsFile(
+        podDir,
+        hostsFileContent(pod, podIPs, podHostname(pod), this.d.config.clusterDomain),
+      );
+    }
 
     const ctx: StartContext = {
       pod,
@@ -288,13 +316,19 @@ export class PodSyncer {
     return pod.spec?.terminationGracePeriodSeconds ?? 30;
   }
 
-  /** Stops one container: Killing event, then StopContainer (SIGTERM, SIGKILL after grace). */
+  /**
+   * Stops one container (upstream killContainer): Killing event; the preStop hook, if any, within
+   * the grace period, which it shortens by the whole seconds it took; with `ordering`, the wait
+   * for this container's turn (sidecars after the regular containers and later sidecars), which
+   * shortens it again; then StopContainer (SIGTERM, SIGKILL after at least 2 s).
+   */
   async killContainer(
     pod: Pod,
-    s: ContainerRuntimeStatus,
+    s: Pick<ContainerRuntimeStatus, 'id' | 'name'>,
     graceSeconds: number,
     message: string | undefined,
     signal?: AbortSignal,
+    opts: { podIPs?: readonly string[]; ordering?: TerminationOrdering } = {},
   ): Promise<void> {
     const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
       (x) => x.name === s.name,
@@ -306,21 +340,69 @@ export class PodSyncer {
         'Killing',
         message ?? `Stopping container ${s.name}`,
       );
-    const grace = Math.max(MIN_GRACE_SECONDS, Math.floor(graceSeconds));
+    let grace = Math.floor(graceSeconds);
+    const preStop = spec?.lifecycle?.preStop;
+    if (spec && preStop && grace > 0 && this.d.hooks) {
+      grace -= await this.runPreStop(pod, spec, s.id, preStop, grace, opts.podIPs ?? [], signal);
+    }
+    if (opts.ordering && grace > 0) grace -= Math.floor(await opts.ordering.waitForTurn(s.name, grace));
+    grace = Math.max(MIN_GRACE_SECONDS, grace);
     try {
       await this.d.cri.stopContainer(s.id, grace, { signal });
     } catch (err) {
-      if (isCriNotFound(err)) return;
-      throw new SyncError('KillContainerError', `failed to kill container "${s.name}": ${errText(err)}`, {
-        cause: err,
-      });
+      if (!isCriNotFound(err)) {
+        throw new SyncError('KillContainerError', `failed to kill container "${s.name}": ${errText(err)}`, {
+          cause: err,
+        });
+      }
     }
+    opts.ordering?.containerTerminated(s.name);
   }
 
   /**
-   * Kills the whole pod (upstream KillPod): regular containers first (in parallel), then
-   * sidecars in reverse order, then StopPodSandbox for every sandbox. `graceOverride` (seconds)
-   * replaces each container's grace (eviction, orphans).
+   * Runs a preStop hook, waiting at most `graceSeconds` for it (upstream executePreStopHook: a
+   * hook that overruns keeps running while the container is stopped). Returns the whole
+   * seconds spent.
+   */
+  private async runPreStop(
+    pod: Pod,
+    spec: Container,
+    id: string,
+    handler: LifecycleHandler,
+    graceSeconds: number,
+    podIPs: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const hooks = this.d.hooks;
+    if (!hooks) return 0;
+    const started = this.now();
+    const failed = (message: string) => {
+      this.log.info({ pod: podDesc(pod), container: spec.name, msg: message }, 'PreStop hook failed');
+      // Never the hook's message: it may carry secrets.
+      this.d.events.event(containerRef(pod, spec), 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    };
+    const hook = hooks.run({ pod, container: spec, containerId: id, handler, podIPs }, signal).then(
+      (o) => {
+        if (!o.ok) failed(o.message);
+      },
+      (err) => failed(errText(err)),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceSeconds * 1000);
+    });
+    await Promise.race([hook, expired]);
+    clearTimeout(timer);
+    return Math.floor((this.now() - started) / 1000);
+  }
+
+  /**
+   * Kills the whole pod (upstream KillPod): every container at once, each with its own grace
+   * period and preStop hook; when the pod has sidecars, each sidecar's stop waits (within its
+   * grace) until the regular containers and the sidecars declared after it have stopped, so
+   * they stop in reverse order after the main containers. Then StopPodSandbox for every
+   * sandbox. `graceOverride` (seconds) replaces each container's grace (deletion, eviction,
+   * orphans).
    */
   async killPodContainers(
     pod: Pod,
@@ -331,24 +413,23 @@ export class PodSyncer {
     const running = (rt?.containers ?? []).filter(
       (c) => c.state === 'running' || c.state === 'created' || c.state === 'unknown',
     );
-    const sidecarNames = (pod.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name);
-    const regular = running.filter((c) => !sidecarNames.includes(c.name));
-    const sidecars = sidecarNames
-      .slice()
-      .reverse()
-      .flatMap((n) => running.filter((c) => c.name === n));
-    const started = this.now();
+    const ordering = (pod.spec?.initContainers ?? []).some(isSidecar)
+      ? new TerminationOrdering(
+          pod,
+          running.map((c) => c.name),
+          this.now,
+        )
+      : undefined;
     const graceOf = (name: string) => graceOverride ?? this.containerGrace(pod, name);
     const errors: unknown[] = [];
     await Promise.all(
-      regular.map((c) =>
-        this.killContainer(pod, c, graceOf(c.name), undefined, signal).catch((e) => errors.push(e)),
+      running.map((c) =>
+        this.killContainer(pod, c, graceOf(c.name), undefined, signal, {
+          podIPs: rt?.ips ?? [],
+          ordering,
+        }).catch((e) => errors.push(e)),
       ),
     );
-    for (const c of sidecars) {
-      const left = graceOf(c.name) - Math.floor((this.now() - started) / 1000);
-      await this.killContainer(pod, c, left, undefined, signal).catch((e) => errors.push(e));
-    }
     for (const sb of rt?.sandboxes ?? []) {
       try {
         await this.d.cri.stopPodSandbox(sb.id, { signal });
@@ -473,6 +554,7 @@ export class PodSyncer {
       }
       this.d.events.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
       void legacyLogSymlink(pod, c.name, id, join(x.sandbox.logDirectory ?? '', config.logPath ?? ''));
+      await this.runPostStart(c, id, x);
       this.setFailure(uid, c.name, undefined);
       return true;
     } catch (err) {
@@ -488,6 +570,40 @@ export class PodSyncer {
     }
   }
 
+  /**
+   * The postStart hook, synchronously inside the container start (upstream startContainer step
+   * 4): on failure a FailedPostStartHook event, the container is killed (Killing
+   * "FailedPostStartHook") and the start fails with PostStartHookError.
+   */
+  private async runPostStart(c: Container, id: string, x: StartContext): Promise<void> {
+    const handler = c.lifecycle?.postStart;
+    const hooks = this.d.hooks;
+    if (!handler || !hooks) return;
+    const { pod, signal } = x;
+    const outcome = await hooks
+      .run({ pod, container: c, containerId: id, handler, podIPs: x.podIPs }, signal)
+      .catch((err): HookOutcome => ({ ok: false, message: errText(err) }));
+    if (outcome.ok) return;
+    if (signal.aborted) throw new SyncError('PostStartHookError', outcome.message);
+    this.log.info({ pod: podDesc(pod), container: c.name, msg: outcome.message }, 'PostStart hook failed');
+    // Never the hook's message in the event: it may carry secrets.
+    this.d.events.event(containerRef(pod, c), 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+    await this.killContainer(
+      pod,
+      { id, name: c.name },
+      this.containerGrace(pod, c.name, 'FailedPostStartHook'),
+      'FailedPostStartHook',
+      signal,
+      { podIPs: x.podIPs },
+    ).catch((err) =>
+      this.log.warn(
+        { pod: podDesc(pod), container: c.name, err: errText(err) },
+        'kill after PostStart failed',
+      ),
+    );
+    throw new SyncError('PostStartHookError', outcome.message);
+  }
+
   private async containerConfig(
     c: Container,
     x: StartContext,
@@ -495,8 +611,7 @@ export class PodSyncer {
     restartCount: number,
   ) {
     const { pod } = x;
-    const nonRoot = verifyRunAsNonRoot(pod, c, image.uid, image.username);
-    if (nonRoot) throw new SyncError('CreateContainerConfigError', nonRoot);
+    // Upstream order: the environment (and its errors) first, then the non-root check.
     const env = await buildEnv(c, {
       pod,
       nodeName: this.d.config.nodeName,
@@ -505,6 +620,8 @@ export class PodSyncer {
       lookup: this.d.envLookup,
       allocatable: this.d.config.allocatable,
     });
+    const nonRoot = verifyRunAsNonRoot(pod, c, image.uid, image.username);
+    if (nonRoot) throw new SyncError('CreateContainerConfigError', nonRoot);
     const look = lookupIn(env);
     const command = (c.command ?? []).map((s) => expand(s, look));
     const args = (c.args ?? []).map((s) => expand(s, look));
@@ -548,7 +665,7 @@ export class PodSyncer {
           `cannot find volume "${vm.name}" to mount into container "${c.name}"`,
         );
       let hostPath = src.hostPath;
-      const sub = vm.subPathExpr ? expand(vm.subPathExpr, lookupIn(env)) : vm.subPath;
+      const sub = vm.subPathExpr ? expandSubPath(vm.subPathExpr, env) : vm.subPath;
       if (sub) {
         if (posix.isAbsolute(sub))
           throw new SyncError(
@@ -556,7 +673,10 @@ export class PodSyncer {
             `error SubPath \`${sub}\` must not be an absolute path`,
           );
         if (sub.split('/').includes('..')) {
-          throw new SyncError('CreateContainerConfigError', `error SubPath \`${sub}\` must not contain '..'`);
+          throw new SyncError(
+            'CreateContainerConfigError',
+            `unable to provision SubPath \`${sub}\`: must not contain '..'`,
+          );
         }
         hostPath = join(hostPath, sub);
         await mkdir(hostPath, { recursive: true }).catch(() => {});
@@ -593,6 +713,20 @@ export class PodSyncer {
   }
 }
 
+/** Upstream ExpandContainerVolumeMounts: every referenced variable must be set and non-empty. */
+function expandSubPath(expr: string, env: Map<string, string>): string {
+  const missing = new Set<string>();
+  const out = expand(expr, (k) => {
+    const v = env.get(k);
+    if (!v) missing.add(k);
+    return v ?? '';
+  });
+  if (missing.size > 0) {
+    throw new SyncError('CreateContainerConfigError', `missing value for ${[...missing].sort().join(', ')}`);
+  }
+  return out;
+}
+
 interface StartContext {
   pod: Pod;
   rt: PodRuntimeStatus | undefined;
@@ -604,6 +738,59 @@ interface StartContext {
   podDir: string;
   signal: AbortSignal;
   result: SyncResult;
+}
+
+/**
+ * Upstream terminationOrdering (kuberuntime_termination_order.go): each sidecar may stop only
+ * once every regular container and the sidecar declared after it have terminated; containers
+ * that are not running count as terminated from the start.
+ */
+export class TerminationOrdering {
+  private readonly terminated = new Map<string, { done: Promise<void>; resolve: () => void }>();
+  private readonly prereqs = new Map<string, Promise<void>[]>();
+
+  constructor(
+    pod: Pod,
+    runningNames: readonly string[],
+    private readonly now: () => number = Date.now,
+  ) {
+    const running = new Set(runningNames);
+    const mark = (name: string) => {
+      let resolve = () => {};
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
+      const entry = { done, resolve };
+      this.terminated.set(name, entry);
+      if (!running.has(name)) resolve();
+      return entry;
+    };
+    const mains = (pod.spec?.containers ?? []).map((c) => mark(c.name).done);
+    let later: Promise<void> | undefined;
+    for (const c of [...(pod.spec?.initContainers ?? [])].reverse()) {
+      const entry = mark(c.name);
+      if (!isSidecar(c)) continue;
+      this.prereqs.set(c.name, later ? [...mains, later] : mains);
+      later = entry.done;
+    }
+  }
+
+  /** Waits until it is `name`'s turn to stop, at most `graceSeconds`; returns the seconds waited. */
+  async waitForTurn(name: string, graceSeconds: number): Promise<number> {
+    if (graceSeconds <= 0) return 0;
+    const started = this.now();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceSeconds * 1000);
+    });
+    await Promise.race([Promise.all(this.prereqs.get(name) ?? []), expired]);
+    clearTimeout(timer);
+    return (this.now() - started) / 1000;
+  }
+
+  containerTerminated(name: string): void {
+    this.terminated.get(name)?.resolve();
+  }
 }
 
 function errText(err: unknown): string {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { Stats } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,6 +49,16 @@ const PLUGIN_DIR: Record<string, string> = {
   downwardAPI: 'kubernetes.io~downward-api',
   emptyDir: 'kubernetes.io~empty-dir',
 };
+
+/** Upstream hostutil getFileType names ('' = none of them, e.g. a FIFO). */
+function fileType(st: Stats): string {
+  if (st.isDirectory()) return 'Directory';
+  if (st.isFile()) return 'File';
+  if (st.isSocket()) return 'Socket';
+  if (st.isCharacterDevice()) return 'CharDevice';
+  if (st.isBlockDevice()) return 'BlockDevice';
+  return '';
+}
 
 /**
  * Prepares a pod's volumes under <rootDir>/pods/<uid>/volumes/<plugin>/<name> and tells the
@@ -136,39 +147,55 @@ export class VolumeManager {
     return candidates.length > 0 ? Math.min(...candidates) : 0;
   }
 
+  /** Upstream hostPathMounter.SetUp: no `..` components, then the type check (checkTypeInternal). */
   private async checkHostPath(path: string, type: string): Promise<string> {
+    if (path.split('/').includes('..')) {
+      throw new ProjectionError(`invalid HostPath \`${path}\`: must not contain '..'`);
+    }
     const st = await stat(path).catch(() => undefined);
-    const want = (ok: boolean, what: string) => {
-      if (!ok) throw new ProjectionError(`hostPath type check failed: ${path} is not a ${what}`);
+    const kind = st ? fileType(st) : undefined;
+    const want = (expected: string, what: string) => {
+      if (kind === expected) return;
+      if (kind === undefined) {
+        throw new ProjectionError(
+          `hostPath type check failed, ${path} is not a ${what}, unable to determine its type: path ${JSON.stringify(path)} does not exist`,
+        );
+      }
+      if (kind === '') {
+        throw new ProjectionError(
+          `hostPath type check failed, ${path} is not a ${what}, unable to determine its type: only recognise file, directory, socket, block device and character device`,
+        );
+      }
+      throw new ProjectionError(`hostPath type check failed: ${path} is not a ${what}, it's a ${kind}`);
     };
     switch (type) {
       case '':
         return path;
       case 'DirectoryOrCreate':
         if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
-        else want(st.isDirectory(), 'directory');
+        else want('Directory', 'directory');
         return path;
       case 'Directory':
-        want(st?.isDirectory() === true, 'directory');
+        want('Directory', 'directory');
         return path;
       case 'FileOrCreate':
-        if (!st) await writeFile(path, '', { mode: 0o644 });
-        else want(st.isFile(), 'file');
+        if (!st) await writeFile(path, '', { mode: 0o644, flag: 'a' });
+        else want('File', 'file');
         return path;
       case 'File':
-        want(st?.isFile() === true, 'file');
+        want('File', 'file');
         return path;
       case 'Socket':
-        want(st?.isSocket() === true, 'socket');
+        want('Socket', 'socket file');
         return path;
       case 'CharDevice':
-        want(st?.isCharacterDevice() === true, 'character device');
+        want('CharDevice', 'character device');
         return path;
       case 'BlockDevice':
-        want(st?.isBlockDevice() === true, 'block device');
+        want('BlockDevice', 'block device');
         return path;
       default:
-        throw new ProjectionError(`invalid hostPath type ${JSON.stringify(type)}`);
+        throw new ProjectionError(`${type} is an invalid volume type`);
     }
   }
 

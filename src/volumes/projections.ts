@@ -24,12 +24,43 @@ interface KeyToPath {
   mode?: number;
 }
 
-/** Go's %q for the downward API's map files: key="value" lines, sorted by key. */
+/** Go's strconv.Quote (what upstream FormatMap writes): printable runes as-is, others escaped. */
+export function goQuote(v: string): string {
+  let out = '"';
+  for (const ch of v) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (cp < 0x80 && cp >= 0x20 && cp !== 0x7f) out += ch;
+    else if (cp >= 0x80 && /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) out += ch;
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\v') out += '\\v';
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (cp >= 0xd800 && cp <= 0xdfff) {
+      out += '\ufffd'; // a lone surrogate: Go's JSON decoder turned it into U+FFFD (printable)
+    } else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
+    else out += `\\U${cp.toString(16).padStart(8, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** Upstream fieldpath.FormatMap: key="value" lines (Go %q), sorted by key. */
 function formatMap(m: Record<string, string> | undefined): string {
   return Object.keys(m ?? {})
     .sort()
-    .map((k) => `${k}=${JSON.stringify(m![k])}`)
+    .map((k) => `${k}=${goQuote(m![k]!)}`)
     .join('\n');
+}
+
+/** Upstream utilerrors.NewAggregate(...).Error(): one message as is, several as "[a, b]". */
+function aggregate(errors: string[]): ProjectionError | undefined {
+  const unique = [...new Set(errors)];
+  if (unique.length === 0) return undefined;
+  return new ProjectionError(unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`);
 }
 
 export function fieldPathValue(pod: Pod, path: string): string {
@@ -75,7 +106,9 @@ function project(
     if (v === undefined) {
       if (optional) continue;
       throw new ProjectionError(
-        `${kind} references non-existent ${kind === 'configmap' ? 'config' : 'secret'} key: ${it.key}`,
+        kind === 'configmap'
+          ? `configmap references non-existent config key: ${it.key}`
+          : `references non-existent secret key: ${it.key}`,
       );
     }
     put(out, it.path, v, it.mode ?? mode);
@@ -139,60 +172,73 @@ export async function volumeFiles(
   }
   if (vol.downwardAPI) {
     const mode = vol.downwardAPI.defaultMode ?? 0o644;
-    for (const it of vol.downwardAPI.items ?? []) {
-      if (!it.fieldRef) throw new ProjectionError(`downwardAPI item ${it.path}: only fieldRef is supported`);
-      put(out, it.path, fieldPathValue(pod, it.fieldRef.fieldPath), it.mode ?? mode);
-    }
+    const errors = downwardApiFiles(out, pod, vol.downwardAPI.items ?? [], mode);
+    const err = aggregate(errors);
+    if (err) throw err;
     return out;
   }
   if (vol.projected) {
+    // Like upstream collectData: every source is tried, the errors are reported together.
     const mode = vol.projected.defaultMode ?? 0o644;
+    const errors: string[] = [];
     for (const src of vol.projected.sources ?? []) {
-      if (src.serviceAccountToken) {
-        const t = src.serviceAccountToken;
-        const token = await lookup.token(
-          pod,
-          pod.spec?.serviceAccountName || 'default',
-          t.audience || undefined,
-          t.expirationSeconds ?? 3600,
-          signal,
-        );
-        put(out, t.path, token, mode);
-      } else if (src.configMap) {
-        const name = src.configMap.name ?? '';
-        const cm = await lookup.configMap(ns, name);
-        if (!cm) {
-          if (src.configMap.optional) continue;
-          throw new ProjectionError(`configmap "${name}" not found`);
+      try {
+        if (src.serviceAccountToken) {
+          const t = src.serviceAccountToken;
+          const token = await lookup.token(
+            pod,
+            pod.spec?.serviceAccountName || 'default',
+            t.audience || undefined,
+            t.expirationSeconds ?? 3600,
+            signal,
+          );
+          put(out, t.path, token, mode);
+        } else if (src.configMap) {
+          const name = src.configMap.name ?? '';
+          const cm = await lookup.configMap(ns, name);
+          if (!cm && !src.configMap.optional) throw new ProjectionError(`configmap "${name}" not found`);
+          const data = cm ? configMapData(cm) : new Map<string, Buffer>();
+          project(out, 'configmap', name, data, src.configMap.items, mode, src.configMap.optional === true);
+        } else if (src.secret) {
+          const name = src.secret.name ?? '';
+          const s = await lookup.secret(ns, name);
+          if (!s && !src.secret.optional) throw new ProjectionError(`secret "${name}" not found`);
+          const data = s ? secretData(s) : new Map<string, Buffer>();
+          project(out, 'secret', name, data, src.secret.items, mode, src.secret.optional === true);
+        } else if (src.downwardAPI) {
+          errors.push(...downwardApiFiles(out, pod, src.downwardAPI.items ?? [], mode));
+        } else {
+          throw new ProjectionError('unsupported projected volume source');
         }
-        project(
-          out,
-          'configmap',
-          name,
-          configMapData(cm),
-          src.configMap.items,
-          mode,
-          src.configMap.optional === true,
-        );
-      } else if (src.secret) {
-        const name = src.secret.name ?? '';
-        const s = await lookup.secret(ns, name);
-        if (!s) {
-          if (src.secret.optional) continue;
-          throw new ProjectionError(`secret "${name}" not found`);
-        }
-        project(out, 'secret', name, secretData(s), src.secret.items, mode, src.secret.optional === true);
-      } else if (src.downwardAPI) {
-        for (const it of src.downwardAPI.items ?? []) {
-          if (!it.fieldRef)
-            throw new ProjectionError(`downwardAPI item ${it.path}: only fieldRef is supported`);
-          put(out, it.path, fieldPathValue(pod, it.fieldRef.fieldPath), it.mode ?? mode);
-        }
-      } else {
-        throw new ProjectionError('unsupported projected volume source');
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        errors.push(err instanceof Error ? err.message : String(err));
       }
     }
+    const err = aggregate(errors);
+    if (err) throw err;
     return out;
   }
   throw new ProjectionError('not a projected volume type');
+}
+
+type DownwardApiItem = NonNullable<NonNullable<Volume['downwardAPI']>['items']>[number];
+
+/** Upstream downwardapi.CollectData: the files of the items that resolve, the errors of the others. */
+function downwardApiFiles(
+  out: Map<string, FileProjection>,
+  pod: Pod,
+  items: DownwardApiItem[],
+  mode: number,
+): string[] {
+  const errors: string[] = [];
+  for (const it of items) {
+    try {
+      if (!it.fieldRef) throw new ProjectionError(`downwardAPI item ${it.path}: only fieldRef is supported`);
+      put(out, it.path, fieldPathValue(pod, it.fieldRef.fieldPath), it.mode ?? mode);
+    } catch (err) {
+      errors.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return errors;
 }
