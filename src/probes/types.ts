@@ -1,0 +1,164 @@
+/**
+ * The shapes src/probes works on. They are structural subsets of the core/v1 API types (a
+ * `Pod` from src/api is assignable to `ProbePod`), so this room depends on src/cri and src/util
+ * only, as the house plan asks.
+ */
+
+export type ProbeType = 'liveness' | 'readiness' | 'startup';
+
+/** A cached probe result (upstream prober/results): Unknown is startup's initial value. */
+export type ProbeResult = 'Success' | 'Failure' | 'Unknown';
+
+/** What one probe run yields (upstream pkg/probe.Result). Warning counts as Success. */
+export type ProbeOutcome = 'success' | 'warning' | 'failure' | 'unknown';
+
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+export interface HttpGetAction {
+  host?: string;
+  path?: string;
+  port: number | string;
+  scheme?: string;
+  httpHeaders?: HttpHeader[];
+}
+
+export interface TcpSocketAction {
+  host?: string;
+  port: number | string;
+}
+
+export interface ExecAction {
+  command?: string[];
+}
+
+export interface GrpcAction {
+  port: number;
+  service?: string;
+}
+
+export interface SleepAction {
+  seconds: number;
+}
+
+export interface ProbeSpec {
+  exec?: ExecAction;
+  httpGet?: HttpGetAction;
+  tcpSocket?: TcpSocketAction;
+  grpc?: GrpcAction;
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+  terminationGracePeriodSeconds?: number;
+}
+
+/** postStart / preStop (v1.LifecycleHandler). tcpSocket is accepted by old APIs but never run. */
+export interface LifecycleHandler {
+  exec?: ExecAction;
+  httpGet?: HttpGetAction;
+  sleep?: SleepAction;
+  tcpSocket?: TcpSocketAction;
+}
+
+export interface ProbeContainer {
+  name: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string }[];
+  restartPolicy?: string;
+  livenessProbe?: ProbeSpec;
+  readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
+}
+
+export interface ProbePod {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    deletionTimestamp?: string;
+  };
+  spec?: {
+    containers: ProbeContainer[];
+    initContainers?: ProbeContainer[];
+    restartPolicy?: string;
+  };
+}
+
+export interface ProbeContainerStatus {
+  name: string;
+  /** `<runtime>://<id>`. */
+  containerID?: string;
+  started?: boolean;
+  state?: {
+    running?: { startedAt?: string };
+    terminated?: { exitCode: number };
+    waiting?: unknown;
+  };
+}
+
+/** The parts of the pod status (as the status manager caches it) a probe worker reads. */
+export interface ProbePodStatus {
+  phase?: string;
+  podIP?: string;
+  containerStatuses?: ProbeContainerStatus[];
+  initContainerStatuses?: ProbeContainerStatus[];
+}
+
+/** core/v1 ObjectReference of a container, for events (compatible with src/api ObjectRef). */
+export interface ContainerEventRef {
+  kind: 'Pod';
+  apiVersion?: 'v1';
+  namespace?: string;
+  name: string;
+  uid: string;
+  fieldPath?: string;
+}
+
+/** Where probes and hooks record events (never blocks, never throws). */
+export interface ProbeEventSink {
+  event(ref: ContainerEventRef, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+/** Upstream API defaults (pkg/apis/core/v1/defaults.go). */
+export const PROBE_DEFAULTS = {
+  timeoutSeconds: 1,
+  periodSeconds: 10,
+  successThreshold: 1,
+  failureThreshold: 3,
+  initialDelaySeconds: 0,
+} as const;
+
+/** The version in User-Agent headers: kube-probe/<major>.<minor>. */
+export const KUBE_MINOR_VERSION = '1.37';
+
+export const isSidecar = (c: ProbeContainer): boolean => c.restartPolicy === 'Always';
+
+/** `name_namespace(uid)`, upstream format.Pod. */
+export function podDesc(pod: ProbePod): string {
+  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
+}
+
+/** The reference of a container for events: fieldPath spec.containers{c} / spec.initContainers{c}. */
+export function containerEventRef(pod: ProbePod, containerName: string): ContainerEventRef {
+  const isInit = (pod.spec?.initContainers ?? []).some((c) => c.name === containerName);
+  return {
+    kind: 'Pod',
+    apiVersion: 'v1',
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    fieldPath: `${isInit ? 'spec.initContainers' : 'spec.containers'}{${containerName}}`,
+  };
+}
+
+/** The runtime ID of `<runtime>://<id>` (upstream ParseContainerID). */
+export function runtimeId(containerID: string | undefined): string {
+  const id = containerID ?? '';
+  const i = id.indexOf('://');
+  return i >= 0 ? id.slice(i + 3) : id;
+}
