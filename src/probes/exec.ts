@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CriError } from '../cri/errors.js';
+import { expand } from '../util/expand.js';
 import { ProbeError } from './errors.js';
 import type { ProbeOutcome } from './types.js';
 
@@ -104,34 +105,5 @@ export async function execHook(
 export function expandStatic(command: readonly string[], env: readonly { name: string; value?: string }[]) {
   const vars = new Map<string, string>();
   for (const e of env) if (e.value !== undefined) vars.set(e.name, e.value);
-  return command.map((s) => expandVars(s, (n) => vars.get(n)));
-}
-
-/** `$(NAME)` replaced when defined, kept otherwise; `$$` → `$` (third_party/forked/golang/expansion). */
-function expandVars(input: string, lookup: (name: string) => string | undefined): string {
-  let out = '';
-  let checkpoint = 0;
-  for (let cursor = 0; cursor < input.length; cursor++) {
-    if (input[cursor] !== '$' || cursor + 1 >= input.length) continue;
-    out += input.slice(checkpoint, cursor);
-    const next = input[cursor + 1];
-    let advance = 1;
-    if (next === '$') {
-      out += '$';
-    } else if (next === '(') {
-      const close = input.indexOf(')', cursor + 2);
-      if (close >= 0) {
-        const name = input.slice(cursor + 2, close);
-        out += lookup(name) ?? `$(${name})`;
-        advance = close - cursor;
-      } else {
-        out += '$(';
-      }
-    } else {
-      out += `$${next}`;
-    }
-    cursor += advance;
-    checkpoint = cursor + 1;
-  }
-  return out + input.slice(checkpoint);
+  return command.map((s) => expand(s, (n) => vars.get(n)));
 }

@@ -1,7 +1,7 @@
 import type { ConfigMap, Container, Pod, Secret, Service } from '../api/types.js';
+import { expand, lookupIn } from '../util/expand.js';
 import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import { SyncError } from './errors.js';
-import { expand, lookupIn } from './expand.js';
 
 /** Reads the objects env sources refer to; undefined = not found. */
 export interface EnvLookup {

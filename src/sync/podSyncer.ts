@@ -7,6 +7,7 @@ import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../cri/runtimeSta
 import type { Mount, PodSandboxConfig } from '../cri/types.js';
 import { Backoff } from '../util/backoff.js';
 import { formatDuration } from '../util/duration.js';
+import { expand, lookupIn } from '../util/expand.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import type { Semaphore } from '../util/semaphore.js';
@@ -34,7 +35,6 @@ import { type DnsSettings, podDnsConfig } from './dns.js';
 import { buildEnv, type EnvLookup } from './env.js';
 import { BackoffError, SyncError } from './errors.js';
 import { containerRef, type EventSink, podRef } from './events.js';
-import { expand, lookupIn } from './expand.js';
 import type { ImageManager } from './images.js';
 import { computePodActions, isSidecar, type PodActions, type ProbeResult } from './plan.js';
 import { oomScoreAdj } from './qos.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expand, lookupIn } from '../../../src/sync/expand.js';
+import { expand, lookupIn } from '../../../src/util/expand.js';
 
 // $(VAR) expansion, table for table the upstream test (third_party/forked/golang/expansion/
 // expand_test.go at v1.37.2: TestMapReference, TestMapping, TestMappingDual).
