@@ -3,7 +3,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PKGS=(containerd runc containernetworking-plugins busybox-static openssl iproute2 iptables
-      ca-certificates curl jq socat conntrack procps util-linux)
+      ca-certificates curl jq socat conntrack procps util-linux
+      qemu-system-x86 debootstrap e2fsprogs)  # the last three: the cgroup v2 node VM (hack/node-vm.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q "install ok installed" || missing+=("${p}")

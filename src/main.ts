@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeEventRecorder, nodeRef, restEventSink } from './api/events.js';
@@ -142,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
 
   const ac = new AbortController();
   const { signal } = ac;
+  // Every long-running loop (a dozen) listens on this one signal: that is not a leak.
+  setMaxListeners(64, signal);
   const stop = (sig: string) => {
     if (signal.aborted) return;
     log.info({ signal: sig }, 'shutting down; pods keep running');
