@@ -23,12 +23,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CriClient, DEFAULT_CRI_ENDPOINT } from '../src/cri/client.js';
-import type { PodSandboxConfig } from '../src/cri/types.js';
+import {
+  criPodFactory,
+  BENCH_IMAGE as IMAGE,
+  removeSandboxes,
+  requireImage,
+  runParallelBatch,
+} from './lib/cri-pods.js';
 import { round, rounded, type Summary, summarize } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
 
-const IMAGE = 'localhost:5999/kubelet-ts/busybox:1.36';
-const RUN_LABEL = 'kubelet-ts.io/bench-run';
 // PID 1 in its own PID namespace (as the kubelet runs containers) that exits at once on SIGTERM.
 // It says "ready" once its trap is set: a SIGTERM before that is ignored (PID 1), and the stop
 // would measure the 10 s grace period instead of the runtime.
@@ -84,38 +88,14 @@ async function main(): Promise<void> {
   const runId = randomUUID().slice(0, 8);
   const logRoot = await mkdtemp(join(tmpdir(), 'kubelet-ts-bench-'));
   const client = new CriClient({ endpoint: opts.endpoint, requestTimeoutMs: 120_000 });
-  let seq = 0;
-
-  const podConfig = (phase: string): PodSandboxConfig => {
-    seq += 1;
-    const name = `floor-${phase}-${seq}`;
-    return {
-      metadata: { name, namespace: 'bench', uid: `${runId}-${name}`, attempt: 0 },
-      hostname: name,
-      logDirectory: join(logRoot, name),
-      labels: { [RUN_LABEL]: runId },
-      linux: { securityContext: { namespaceOptions: { pid: 'CONTAINER' } } },
-    };
-  };
-  const containerConfig = () => ({
-    metadata: { name: 'main', attempt: 0 },
-    image: { image: IMAGE },
-    command: COMMAND,
-    logPath: 'main/0.log',
-    linux: { securityContext: { namespaceOptions: { pid: 'CONTAINER' as const } } },
-    labels: { [RUN_LABEL]: runId },
-  });
+  const pods = criPodFactory(runId, logRoot);
+  const podConfig = (phase: string) => pods.sandbox(phase);
+  const containerConfig = () => pods.container(COMMAND);
 
   const cleanup = async () => {
-    const pods = await client.listPodSandbox({ labelSelector: { [RUN_LABEL]: runId } });
-    await Promise.all(
-      pods.map(async (p) => {
-        await client.stopPodSandbox(p.id);
-        await client.removePodSandbox(p.id);
-      }),
-    );
+    const removed = await removeSandboxes(client, runId);
     await rm(logRoot, { recursive: true, force: true });
-    return pods.length;
+    return removed;
   };
   // Ctrl-C: finish the step in flight, then clean up (a second Ctrl-C quits at once).
   let interrupted = false;
@@ -132,8 +112,7 @@ async function main(): Promise<void> {
   try {
     await client.waitForReady(10_000);
     const version = await client.version();
-    const image = await client.imageStatus(IMAGE);
-    if (!image) throw new Error(`${IMAGE} is not present in the runtime: run hack/containerd.sh up`);
+    await requireImage(client);
 
     // ---- phase 1: sequential ----------------------------------------------------------------------
     const samples = Object.fromEntries(SEQ_CALLS.map((c) => [c, [] as number[]])) as Record<
@@ -166,21 +145,9 @@ async function main(): Promise<void> {
     // ---- phase 2: parallel ------------------------------------------------------------------------
     checkInterrupted();
     const configs = Array.from({ length: opts.pods }, () => podConfig('par'));
-    const t0 = performance.now();
-    const toRunning = await Promise.all(
-      configs.map(async (config) => {
-        const { podSandboxId } = await client.runPodSandbox({ config });
-        const id = await client.createContainer({
-          podSandboxId,
-          sandboxConfig: config,
-          config: containerConfig(),
-        });
-        await client.startContainer(id);
-        return performance.now() - t0;
-      }),
-    );
-    const wallMs = round(performance.now() - t0);
-    const par = rounded(summarize(toRunning));
+    const batch = await runParallelBatch(client, pods, configs, COMMAND);
+    const wallMs = round(batch.wallMs);
+    const par = rounded(summarize(batch.toRunning));
     const t1 = performance.now();
     const removed = await cleanup();
     const cleanupMs = round(performance.now() - t1);

@@ -20,9 +20,7 @@ type Script = (
   n: { lists: number; watches: number },
 ) => void;
 
-async function fakeApi(
-  script: Script,
-): Promise<{
+async function fakeApi(script: Script): Promise<{
   rest: RestClient;
   server: http.Server;
   counts: { lists: number; watches: number };
