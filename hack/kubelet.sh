@@ -68,8 +68,15 @@ up() {
     --kubeconfig "${kubeconfig}" --config "${KUBELET_DIR}/config.yaml" \
     --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
-  wait_for "node ${NODE_NAME} Ready (see ${LOG_DIR}/${PID_NAME}.log)" 90 \
-    bash -c "[[ \"\$(${KUBECTL[*]} get node ${NODE_NAME} -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' 2>/dev/null)\" == True ]]"
+  local deadline=$(( $(date +%s) + 90 ))
+  until [[ "$("${KUBECTL[@]}" get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; do
+    if ! pid_alive "${PID_NAME}"; then
+      tail -n 20 "${LOG_DIR}/${PID_NAME}.log" >&2 || true
+      die "kubelet-ts exited before node ${NODE_NAME} became Ready (log above: ${LOG_DIR}/${PID_NAME}.log)"
+    fi
+    (( $(date +%s) < deadline )) || die "timed out after 90s waiting for node ${NODE_NAME} Ready (see ${LOG_DIR}/${PID_NAME}.log)"
+    sleep 0.25
+  done
   log "node ${NODE_NAME} is Ready"
 }
 

@@ -195,8 +195,16 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
+  // Events get their own connection pool and rate (eventRecordQPS/eventBurst, applied by the
+  // recorder), as upstream gives them their own client: a burst of events must not eat the
+  // budget of status patches.
+  const eventRest = await RestClient.fromKubeConfig(kc, {
+    userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
+    qps: 1e9,
+    burst: 1e9,
+  });
   const recorder = new KubeEventRecorder({
-    sink: restEventSink(rest),
+    sink: restEventSink(eventRest),
     nodeName: cfg.nodeName,
     qps: cfg.eventRecordQPS || 1e9,
     burst: cfg.eventBurst,
@@ -608,6 +616,7 @@ export async function main(argv: string[]): Promise<number> {
   await recorder.flush?.().catch(() => {});
   cri.close();
   rest.close();
+  eventRest.close();
   log.info('stopped');
   log.flush();
   return 0;

@@ -4,40 +4,65 @@ import type { ConfigMap, ObjectList, Secret, Service } from './types.js';
 
 const ns = (n: string) => encodeURIComponent(n);
 
-/** GETs of the objects pods refer to; a 404 is `undefined`, other errors throw. */
+/**
+ * GETs of the objects pods refer to (a 404 is `undefined`; other errors throw), with a short
+ * TTL cache and one shared request per object in flight. Every pod sync re-reads its volumes'
+ * objects, so without this a burst of pods multiplies identical GETs (kube-root-ca.crt, the
+ * Services list) and exhausts the client's rate limit. The TTL is far below the ~1 min in which
+ * upstream propagates ConfigMap/Secret changes to volumes.
+ */
 export class ObjectLookups {
-  private services: { at: number; items: Service[] } | undefined;
+  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
   constructor(
     private readonly rest: RestClient,
+    private readonly ttlMs = 2_000,
     private readonly serviceTtlMs = 10_000,
+    private readonly maxEntries = 2_000,
   ) {}
 
-  async configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+  configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return this.cached(`cm/${namespace}/${name}`, this.ttlMs, () =>
+      this.getOrUndefined<ConfigMap>(`/api/v1/namespaces/${ns(namespace)}/configmaps/${ns(name)}`),
+    );
+  }
+
+  secret(namespace: string, name: string): Promise<Secret | undefined> {
+    return this.cached(`secret/${namespace}/${name}`, this.ttlMs, () =>
+      this.getOrUndefined<Secret>(`/api/v1/namespaces/${ns(namespace)}/secrets/${ns(name)}`),
+    );
+  }
+
+  /** Every Service (for service-link variables): nodes may list services. */
+  allServices(): Promise<Service[]> {
+    return this.cached('services', this.serviceTtlMs, async () => {
+      const list = await this.rest.get<ObjectList<Service>>('/api/v1/services');
+      for (const s of list.items) s.metadata ??= {};
+      return list.items;
+    });
+  }
+
+  private async getOrUndefined<T>(path: string): Promise<T | undefined> {
     try {
-      return await this.rest.get<ConfigMap>(`/api/v1/namespaces/${ns(namespace)}/configmaps/${ns(name)}`);
+      return await this.rest.get<T>(path);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  async secret(namespace: string, name: string): Promise<Secret | undefined> {
-    try {
-      return await this.rest.get<Secret>(`/api/v1/namespaces/${ns(namespace)}/secrets/${ns(name)}`);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /** Every Service (for service-link variables), cached briefly: nodes may list services. */
-  async allServices(): Promise<Service[]> {
+  private cached<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
-    if (this.services && now - this.services.at < this.serviceTtlMs) return this.services.items;
-    const list = await this.rest.get<ObjectList<Service>>('/api/v1/services');
-    for (const s of list.items) s.metadata ??= {};
-    this.services = { at: now, items: list.items };
-    return list.items;
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
+    const value = load();
+    this.cache.delete(key);
+    this.cache.set(key, { at: now, value });
+    // A failed load must not be served from the cache.
+    value.catch(() => {
+      if (this.cache.get(key)?.value === value) this.cache.delete(key);
+    });
+    if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    return value;
   }
 }

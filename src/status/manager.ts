@@ -32,6 +32,8 @@ export interface StatusManagerOptions {
    */
   couldHaveRunningContainers?: (uid: string) => boolean;
   requestTimeoutMs?: number;
+  /** Pods whose status is written at the same time (default 8). */
+  concurrency?: number;
 }
 
 export interface StatusManagerMetrics {
@@ -86,6 +88,7 @@ export class StatusManager {
   private readonly now: () => number;
   private readonly couldRun: (uid: string) => boolean;
   private readonly timeoutMs: number | undefined;
+  private readonly concurrency: number;
   private wake: (() => void) | undefined;
   private readonly counters: StatusManagerMetrics = { patches: 0, deletes: 0, syncs: 0, errors: 0 };
 
@@ -97,6 +100,7 @@ export class StatusManager {
     this.now = opts.now ?? Date.now;
     this.couldRun = opts.couldHaveRunningContainers ?? ((uid) => !this.statuses.get(uid)?.finished);
     this.timeoutMs = opts.requestTimeoutMs;
+    this.concurrency = opts.concurrency ?? 8;
   }
 
   get metrics(): Readonly<StatusManagerMetrics> {
@@ -168,11 +172,16 @@ export class StatusManager {
   async syncPending(signal?: AbortSignal): Promise<void> {
     const uids = [...this.pending];
     this.pending.clear();
-    for (const uid of uids) {
-      if (signal?.aborted) return;
-      const e = this.statuses.get(uid);
-      if (e && e.sentVersion < e.version) await this.syncPod(e, signal);
-    }
+    // Different pods are independent: write up to `concurrency` of them at once (one pod is
+    // never written twice at the same time — each uid appears once in this batch).
+    let next = 0;
+    const worker = async () => {
+      while (next < uids.length && !signal?.aborted) {
+        const e = this.statuses.get(uids[next++]!);
+        if (e && e.sentVersion < e.version) await this.syncPod(e, signal);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, uids.length) }, worker));
   }
 
   /** The periodic pass (upstream syncBatch(true)): new versions, deletable pods, drifted statuses. */

@@ -107,6 +107,11 @@ export interface SyncResult {
 
 const MIN_GRACE_SECONDS = 2;
 
+// Priorities on the shared CRI limiter: finish pods already under way before opening new ones.
+const PRIORITY_SANDBOX = 0;
+const PRIORITY_CREATE = 1;
+const PRIORITY_START = 2;
+
 /**
  * Performs what plan.ts decides, through the CRI (upstream kubeGenericRuntimeManager.SyncPod,
  * startContainer, killContainer, KillPod). Keeps the per-container "reason cache" of the last
@@ -240,6 +245,7 @@ export class PodSyncer {
               { signal },
             ),
           signal,
+          PRIORITY_SANDBOX,
         );
         sandboxId = res.podSandboxId;
       } catch (err) {
@@ -537,6 +543,7 @@ export class PodSyncer {
               { signal },
             ),
           signal,
+          PRIORITY_CREATE,
         );
       } catch (err) {
         const msg = errText(err);
@@ -546,7 +553,7 @@ export class PodSyncer {
       result.changed = true;
       this.d.events.event(ref, 'Normal', 'Created', `Created container: ${c.name}`);
       try {
-        await this.d.criLimiter.run(() => this.d.cri.startContainer(id, { signal }), signal);
+        await this.d.criLimiter.run(() => this.d.cri.startContainer(id, { signal }), signal, PRIORITY_START);
       } catch (err) {
         const msg = errText(err);
         this.d.events.event(ref, 'Warning', 'Failed', `Error: ${msg}`);

@@ -7,6 +7,7 @@ import { generatePodStatus, rejectedPodStatus, type StatusOverride } from '../st
 import type { StatusManager } from '../status/manager.js';
 import { sleep } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
+import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
 import { type AdmissionNode, admitPod } from './admission.js';
 import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
@@ -76,6 +77,9 @@ export class SyncLoop {
   private readonly runtimeCache = new Map<string, PodRuntimeStatus>();
   private readonly rejected = new Set<string>();
   private readonly overrides = new Map<string, StatusOverride>();
+  /** Finished pods being (or just) removed from the runtime, by UID → when (bounded by the 60 s expiry). */
+  private readonly removed = new Map<string, number>();
+  private readonly removals = new Semaphore(4);
   private readonly log: Logger;
   private readonly now: () => number;
   readonly startedAt: number;
@@ -335,25 +339,42 @@ export class SyncLoop {
     this.log.info({ pod: `${ref.namespace}/${ref.name}`, uid: ref.uid }, 'removed orphaned runtime pod');
   }
 
+  /** Removes a finished pod's containers, sandboxes and files; at most 4 pods at a time. */
+  private removeInBackground(uid: string, signal: AbortSignal): void {
+    if (this.removed.has(uid)) return;
+    this.removed.set(uid, this.now());
+    void this.removals
+      .run(async () => {
+        const rt = await inspectPod(this.d.cri, uid, undefined, signal);
+        await this.d.syncer.removePod(rt, signal);
+        await this.d.volumes.tearDownPod(uid);
+      }, signal)
+      .catch((err) => {
+        if (!signal.aborted) this.log.warn({ uid, err: String(err) }, 'removing a finished pod failed');
+      });
+  }
+
   /** Upstream HandlePodCleanups, trimmed to what we run. */
   private async housekeeping(signal: AbortSignal): Promise<void> {
     if (!this.podConfig.sourcesReady || !this.d.pleg.hasRelisted) return;
     const known = new Set(this.podConfig.all().map((p) => p.metadata?.uid ?? ''));
-    // Workers of pods gone from the API: forget them once finished.
+    // Workers of pods gone from the API: forget them once finished, and remove their runtime
+    // objects and files in the background (bounded), so housekeeping itself stays short.
     for (const uid of this.workers.uids()) {
       if (!known.has(uid) && this.workers.state(uid) === 'finished') {
         this.workers.forget(uid);
         this.d.syncer.forgetPod(uid);
         this.overrides.delete(uid);
-        const rt = this.runtimeCache.get(uid);
         this.runtimeCache.delete(uid);
-        await this.d.syncer.removePod(rt, signal).catch(() => {});
-        await this.d.volumes.tearDownPod(uid).catch(() => {});
+        this.removeInBackground(uid, signal);
       }
     }
-    // Runtime pods nobody asked for: kill and remove them (grace 1 s).
+    // Runtime pods nobody asked for: kill and remove them (grace 1 s). Pods this kubelet just
+    // finished and is removing are not orphans, whatever a slightly older relist still shows.
+    const now = this.now();
+    for (const [uid, at] of this.removed) if (now - at > 60_000) this.removed.delete(uid);
     for (const [uid, ref] of this.d.pleg.runtimePods()) {
-      if (known.has(uid) || this.workers.state(uid) !== undefined) continue;
+      if (known.has(uid) || this.workers.state(uid) !== undefined || this.removed.has(uid)) continue;
       this.workers.update(uid, { runtimePod: ref, kill: { graceSeconds: 1 } });
     }
     // Dead containers beyond the newest two instances per container of pods we still run.

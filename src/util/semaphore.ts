@@ -1,13 +1,21 @@
 import { AbortedError } from './abort.js';
 
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  priority: number;
+}
+
 /**
- * A FIFO counting semaphore. Waiters are served strictly in arrival order, so when the runtime
- * is the bottleneck the pods that asked first finish first (a better p50 than a free-for-all).
+ * A counting semaphore that serves waiters by priority (higher first), and in arrival order
+ * within a priority. When the runtime is the bottleneck, giving the later steps of a pod's start
+ * (CreateContainer, StartContainer) precedence over new sandboxes finishes pods one after another
+ * instead of in waves: a better p50 for the same throughput.
  */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal }[] =
-    [];
+  private readonly waiters: Waiter[] = [];
 
   constructor(private readonly limit: number) {
     if (!(limit >= 1)) throw new Error(`semaphore limit must be >= 1, got ${limit}`);
@@ -20,15 +28,17 @@ export class Semaphore {
     return this.waiters.length;
   }
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  async acquire(signal?: AbortSignal, priority = 0): Promise<() => void> {
     if (signal?.aborted) throw new AbortedError(signal.reason);
     if (this.active < this.limit) {
       this.active++;
       return this.releaser();
     }
     await new Promise<void>((resolve, reject) => {
-      const w = { resolve, reject, signal };
-      this.waiters.push(w);
+      const w: Waiter = { resolve, reject, signal, priority };
+      let i = this.waiters.length;
+      while (i > 0 && this.waiters[i - 1]!.priority < priority) i--;
+      this.waiters.splice(i, 0, w);
       signal?.addEventListener(
         'abort',
         () => {
@@ -44,8 +54,8 @@ export class Semaphore {
     return this.releaser();
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, priority = 0): Promise<T> {
+    const release = await this.acquire(signal, priority);
     try {
       return await fn();
     } finally {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,11 @@ export class CriMock {
     ['RuntimeReady', { type: 'RuntimeReady', status: true, reason: '', message: '' }],
     ['NetworkReady', { type: 'NetworkReady', status: true, reason: '', message: '' }],
   ]);
-  private readonly lifetime = new AbortController();
+  private readonly lifetime = ((ac) => {
+    // Every in-flight call listens on the mock's lifetime: hundreds at once is normal.
+    setMaxListeners(0, ac.signal);
+    return ac;
+  })(new AbortController());
   private readonly ownedDir: string | undefined;
   private server: grpc.Server | undefined;
   private stopped: Promise<void> | undefined;
