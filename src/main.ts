@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeEventRecorder, nodeRef, restEventSink } from './api/events.js';
+import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
@@ -153,14 +153,14 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  const kc = new KubeConfig();
+  let clientConfig: ClientConfig;
   try {
-    kc.loadFromFile(cfg.kubeconfig);
+    clientConfig = loadKubeconfig(cfg.kubeconfig);
   } catch (err) {
-    process.stderr.write(`kubelet-ts: cannot load kubeconfig ${cfg.kubeconfig}: ${(err as Error).message}\n`);
+    process.stderr.write(`kubelet-ts: ${(err as Error).message}\n`);
     return 2;
   }
-  const rest = await RestClient.fromKubeConfig(kc, {
+  const rest = RestClient.fromClientConfig(clientConfig, {
     userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
     qps: cfg.kubeAPIQPS || 1e9,
     burst: cfg.kubeAPIBurst || 1e9,
@@ -198,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
   // Events get their own connection pool and rate (eventRecordQPS/eventBurst, applied by the
   // recorder), as upstream gives them their own client: a burst of events must not eat the
   // budget of status patches.
-  const eventRest = await RestClient.fromKubeConfig(kc, {
+  const eventRest = RestClient.fromClientConfig(clientConfig, {
     userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
     qps: 1e9,
     burst: 1e9,

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onAbort } from '../util/abort.js';
 import { ApiError, ApiUnreachableError } from './errors.js';
+import type { ClientConfig } from './kubeconfig.js';
 import type { Status, WatchEvent } from './types.js';
 
 export type PatchType = 'strategic' | 'merge' | 'json';
@@ -75,12 +77,31 @@ export class RestClient {
     private readonly bucket: TokenBucket,
   ) {}
 
+  /** From a kubeconfig file read by src/api/kubeconfig.ts (what the kubelet uses). */
+  static fromClientConfig(c: ClientConfig, opts: RestClientOptions = {}): RestClient {
+    const tls: https.RequestOptions = {
+      ca: c.ca,
+      cert: c.cert,
+      key: c.key,
+      rejectUnauthorized: !c.insecureSkipTLSVerify,
+      ...(c.tlsServerName ? { servername: c.tlsServerName } : {}),
+    };
+    const client = RestClient.build(new URL(c.server), tls, opts);
+    if (c.token) client.staticToken = c.token;
+    if (c.tokenFile) client.tokenFile = c.tokenFile;
+    return client;
+  }
+
+  /** From client-node's KubeConfig (tests and tools; supports everything client-node does). */
   static async fromKubeConfig(kc: KubeConfig, opts: RestClientOptions = {}): Promise<RestClient> {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const base = new URL(cluster.server);
     const tls: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(tls);
+    return RestClient.build(new URL(cluster.server), tls, opts);
+  }
+
+  private static build(base: URL, tls: https.RequestOptions, opts: RestClientOptions): RestClient {
     const agentOpts = { keepAlive: true, maxSockets: 32, keepAliveMsecs: 30_000 };
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
     const agent =
@@ -94,6 +115,26 @@ export class RestClient {
       burst: opts.burst ?? 100,
     };
     return new RestClient(base, tls, agent, full, new TokenBucket(full.qps, full.burst));
+  }
+
+  private staticToken: string | undefined;
+  private tokenFile: string | undefined;
+  private fileToken: { at: number; value: string } | undefined;
+
+  /** The bearer token to send, if any (a token file is re-read at most once a minute). */
+  private bearer(): string | undefined {
+    if (this.tokenFile) {
+      const now = Date.now();
+      if (!this.fileToken || now - this.fileToken.at > 60_000) {
+        try {
+          this.fileToken = { at: now, value: readFileSync(this.tokenFile, 'utf8').trim() };
+        } catch {
+          // keep the previous token
+        }
+      }
+      return this.fileToken?.value;
+    }
+    return this.staticToken;
   }
 
   get server(): string {
@@ -220,6 +261,8 @@ export class RestClient {
     // Bearer tokens and other auth headers resolved from the kubeconfig.
     const extra = this.tls.headers;
     if (extra && !Array.isArray(extra)) Object.assign(headers, extra);
+    const bearer = this.bearer();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (body !== undefined) {
       headers['Content-Type'] = o.contentType ?? 'application/json';
       headers['Content-Length'] = Buffer.byteLength(body);
