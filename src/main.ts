@@ -136,6 +136,9 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = resolved.config;
   const log = createLogger({ level: cfg.logLevel });
   for (const w of resolved.warnings) log.warn(w);
+  if (cfg.staticPodPath) {
+    log.warn({ staticPodPath: cfg.staticPodPath }, 'static pods are not supported yet: staticPodPath is ignored');
+  }
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
     return 2;
