@@ -60,12 +60,19 @@ up() {
   if [[ "${KUBELET_TS_SKIP_BUILD:-}" != 1 ]]; then
     (cd "${REPO_ROOT}" && { [[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund; } && npx tsc -p tsconfig.json)
   fi
-  local kubeconfig
-  kubeconfig="$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")"
+  local -a creds
+  if [[ "${KUBELET_BOOTSTRAP:-}" == 1 ]]; then
+    # TLS bootstrap: a bootstrap token asks for the node's client certificate through a CSR.
+    bash "${HACK_DIR}/pki.sh" cluster
+    creds=(--bootstrap-kubeconfig "${LOCAL_DIR}/kubeconfig/bootstrap.kubeconfig"
+           --kubeconfig "${KUBELET_DIR}/kubelet.kubeconfig" --cert-dir "${KUBELET_DIR}/pki")
+  else
+    creds=(--kubeconfig "$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")")
+  fi
   write_config
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
-    --kubeconfig "${kubeconfig}" --config "${KUBELET_DIR}/config.yaml" \
+    "${creds[@]}" --config "${KUBELET_DIR}/config.yaml" \
     --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   local deadline=$(( $(date +%s) + 90 ))

@@ -38,6 +38,7 @@ import { gatherHostFacts } from './host/facts.js';
 import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
+import { bootstrapClientCertificate } from './node/bootstrap.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
 import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
@@ -137,7 +138,10 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger({ level: cfg.logLevel });
   for (const w of resolved.warnings) log.warn(w);
   if (cfg.staticPodPath) {
-    log.warn({ staticPodPath: cfg.staticPodPath }, 'static pods are not supported yet: staticPodPath is ignored');
+    log.warn(
+      { staticPodPath: cfg.staticPodPath },
+      'static pods are not supported yet: staticPodPath is ignored',
+    );
   }
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
@@ -156,6 +160,28 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  if (cfg.bootstrapKubeconfig) {
+    try {
+      await untilReady(
+        `a client certificate through TLS bootstrap (${cfg.bootstrapKubeconfig})`,
+        () =>
+          bootstrapClientCertificate({
+            nodeName: cfg.nodeName,
+            kubeconfigPath: cfg.kubeconfig ?? '',
+            bootstrapKubeconfigPath: cfg.bootstrapKubeconfig ?? '',
+            certDir: cfg.certDir,
+            logger: log,
+            signal,
+          }),
+        log,
+        signal,
+      );
+    } catch (err) {
+      if (signal.aborted) return 0;
+      log.fatal({ err: (err as Error).message }, 'TLS bootstrap failed');
+      return 1;
+    }
+  }
   let clientConfig: ClientConfig;
   try {
     clientConfig = loadKubeconfig(cfg.kubeconfig);
