@@ -54,6 +54,7 @@ import { StatusManager } from './status/manager.js';
 import { podQOSClass } from './status/qos.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
+import { LogRotator } from './sync/logRotation.js';
 import { PodSyncer } from './sync/podSyncer.js';
 import { SyncLoop } from './sync/syncLoop.js';
 import { sleep } from './util/abort.js';
@@ -622,7 +623,15 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
   }
 
+  const logRotator = new LogRotator({
+    cri,
+    maxSizeBytes: cfg.containerLogMaxSizeBytes,
+    maxFiles: cfg.containerLogMaxFiles,
+    logger: log,
+  });
+
   const tasks = [
+    logRotator.run(signal),
     health.run(signal),
     pleg.run(signal),
     statusManager.run(signal),

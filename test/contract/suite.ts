@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it as vitestIt } from 'vitest';
@@ -353,6 +353,22 @@ export function criContractSuite(name: string, factory: () => Promise<ContractTa
       expect(listed[0]?.labels).toEqual({ role: 'main' });
       expect(listed[0]?.annotations).toEqual({ 'io.kubernetes.container.hash': 'abc' });
       expect(listed[0]?.imageRef).toBe(image?.id);
+    });
+
+    it('ReopenContainerLog: after the kubelet renames the log, output goes to a new file at the same path', async () => {
+      const pod = await runPod('reopen');
+      const id = await startContainer(
+        pod,
+        'main',
+        sh(`echo first-${runId}; sleep 1.5; echo second-${runId}; sleep 3600`),
+      );
+      const path = join(pod.logDir, 'main/0.log');
+      await waitForLog(path, `first-${runId}`);
+      await rename(path, `${path}.20261125-000000`);
+      await client.reopenContainerLog(id);
+      const fresh = await waitForLog(path, `second-${runId}`);
+      expect(fresh).not.toContain(`first-${runId}`);
+      expect(await readFile(`${path}.20261125-000000`, 'utf8')).toContain(`first-${runId}`);
     });
 
     it('a container exiting 0 is Completed; with no command it runs the image default (sh, no stdin)', async () => {

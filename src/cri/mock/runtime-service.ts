@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { ContainerEventResponse } from '../gen/runtime/v1/ContainerEventResponse.js';
 import type { GetEventsRequest__Output } from '../gen/runtime/v1/GetEventsRequest.js';
 import type { RuntimeCondition } from '../gen/runtime/v1/RuntimeCondition.js';
@@ -154,6 +155,8 @@ export function createRuntimeService(d: RuntimeServiceDeps): RuntimeServiceHandl
     ReopenContainerLog: rpc.unary('ReopenContainerLog', (req) => {
       const c = state.container(req.containerId);
       if (c.state !== 'CONTAINER_RUNNING') throw unknown('container is not running');
+      // Like containerd: the runtime opens a fresh file at the log path (the kubelet renamed the old one).
+      if (c.logPath) appendFileSync(c.logPath, '');
       return {};
     }),
 
