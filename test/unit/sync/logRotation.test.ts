@@ -30,7 +30,10 @@ describe('container log rotation', () => {
       cri,
       maxSizeBytes: 1024,
       maxFiles: 3,
-      now: () => new Date((t += 1000)),
+      now: () => {
+        t += 1000;
+        return new Date(t);
+      },
     });
 
     await appendFile(path, `${'2026-11-25T14:00:00.000000000Z stdout F x\n'.repeat(30)}`);
