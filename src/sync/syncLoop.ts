@@ -195,6 +195,16 @@ export class SyncLoop {
     return rt;
   }
 
+  /**
+   * True when the runtime certainly has nothing of this pod: this process relisted the runtime
+   * and saw none of it, and never created anything for it (what it creates it inspects and
+   * caches). A new pod then gets its first status and its sandbox without two CRI list calls
+   * that queue behind other pods' work.
+   */
+  private knownAbsent(uid: string): boolean {
+    return this.d.pleg.hasRelisted && !this.runtimeCache.has(uid) && !this.d.pleg.runtimePods().has(uid);
+  }
+
   private async terminationMessages(pod: Pod, rt: PodRuntimeStatus): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
@@ -248,7 +258,7 @@ export class SyncLoop {
 
   private async syncPod(pod: Pod, signal: AbortSignal): Promise<SyncOutcome> {
     const uid = pod.metadata?.uid ?? '';
-    let rt = await this.inspect(uid, signal);
+    let rt = this.knownAbsent(uid) ? emptyRuntime(pod) : await this.inspect(uid, signal);
     let status = await this.generate(pod, rt, false);
     if (!this.overrides.has(uid) && this.activeDeadlineExceeded(pod, status)) {
       const message = 'Pod was active on the node longer than the specified deadline';
@@ -413,6 +423,18 @@ export class SyncLoop {
     }
     this.d.images.gc();
   }
+}
+
+function emptyRuntime(pod: Pod): PodRuntimeStatus {
+  return {
+    uid: pod.metadata?.uid ?? '',
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? '',
+    sandboxes: [],
+    containers: [],
+    ips: [],
+    observedAt: Date.now(),
+  };
 }
 
 function isTerminal(p: { status?: PodStatus }): boolean {
