@@ -178,7 +178,7 @@ export class StatusManager {
     const worker = async () => {
       while (next < uids.length && !signal?.aborted) {
         const e = this.statuses.get(uids[next++]!);
-        if (e && e.sentVersion < e.version) await this.syncPod(e, signal);
+        if (e && e.sentVersion < e.version) await this.syncPod(e, signal, true);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, uids.length) }, worker));
@@ -265,7 +265,14 @@ export class StatusManager {
   }
 
   /** Upstream syncPod: GET, merge, PATCH when something changed, DELETE when the pod is done. */
-  private async syncPod(snapshot: Entry, signal?: AbortSignal): Promise<void> {
+  /**
+   * Writes one pod's status. `fromCache`: on the immediate path the newest API copy we hold (from
+   * the pod watch or our own last PATCH response) is the base of the patch instead of a fresh GET,
+   * halving the requests of a burst of pod starts (the client's QPS budget is what a burst runs
+   * out of). The UID precondition in the patch still refuses a recreated pod, and the periodic
+   * reconcile always GETs, as upstream does on every sync.
+   */
+  private async syncPod(snapshot: Entry, signal?: AbortSignal, fromCache = false): Promise<void> {
     const { uid, name, namespace, version, status, finished } = snapshot;
     const ref = { pod: `${namespace}/${name}`, podUID: uid };
     const path = podPath(namespace, name);
@@ -273,7 +280,10 @@ export class StatusManager {
     this.counters.syncs++;
     let pod: Pod;
     try {
-      pod = await this.client.get<Pod>(path, o);
+      pod =
+        fromCache && snapshot.apiPod.metadata?.resourceVersion
+          ? snapshot.apiPod
+          : await this.client.get<Pod>(path, o);
     } catch (err) {
       if (signal?.aborted) return;
       if (isNotFound(err)) {

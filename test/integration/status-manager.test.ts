@@ -317,8 +317,9 @@ describe('status manager against the apiserver', () => {
     ]);
     manager.setPodStatus(created, generate(created, running, undefined));
     await expect(manager.syncPending()).resolves.toBeUndefined();
-    // The Node authorizer answers 403 for a pod no longer bound to the node: logged, retried later.
-    expect(manager.metrics).toMatchObject({ syncs: 1, patches: 0, deletes: 0 });
+    // With the watch copy as the patch base, the PATCH itself is refused (the Node authorizer
+    // answers 403 for a pod no longer bound to the node): logged as an error, retried later.
+    expect(manager.metrics).toMatchObject({ syncs: 1, deletes: 0, errors: 1 });
     manager.removeOrphanedStatuses([]);
     expect(manager.getPodStatus(created.metadata?.uid ?? '')).toBeUndefined();
   });
