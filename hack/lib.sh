@@ -57,7 +57,8 @@ start_bg() {
     return 0
   fi
   log "starting ${name}"
-  setsid "$@" >>"${LOG_DIR}/${name}.log" 2>&1 < /dev/null &
+  # Locks held on fds 8/9 (node.lock, image builds) must not live on in a daemon.
+  setsid "$@" >>"${LOG_DIR}/${name}.log" 2>&1 < /dev/null 8>&- 9>&- &
   echo $! > "${RUN_DIR}/${name}.pid"
 }
 

@@ -20,6 +20,10 @@ npx biome ci --colors=off .
 npx tsc -p tsconfig.json
 
 log "test environment"
+# The node environment (containerd, control plane, the kubelet) is shared with hack/e2e/run.sh:
+# one user at a time.
+exec 8>"${LOCAL_DIR}/node.lock"
+flock -n 8 || { log "waiting for ${LOCAL_DIR}/node.lock (an e2e run?)"; flock 8; }
 bash hack/env.sh up
 export KUBELET_TS_ENV_READY=1 KUBELET_TS_SKIP_BUILD=1
 # A kubelet left running by hack/local-up would fight the test kubelets over containerd.
