@@ -7,7 +7,7 @@
 #   nonewprivs:1.4               busybox + setuid-root /usr/local/bin/nnp (built from upstream)
 #   glibc-dns-testing:2.1.1      busybox + Debian's glibc hostname (hostname -f via /etc/hosts)
 #   agnhost:2.66.1, :2.55        /agnhost (built from upstream) + bash as /bin/sh, curl, openbsd nc
-#   pause:3.10.2                 the upstream pause image's name (a container that sleeps)
+#   pause:3.10.2                 upstream's pause.c (from the module cache), statically linked
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 source "${HACK_DIR}/image-lib.sh"
 
@@ -23,7 +23,7 @@ flock 9
 # The inputs: when none changed since the last import into this containerd, nothing to do.
 inputs_sum="$( { cat "${BASH_SOURCE[0]}" "${HACK_DIR}/image-lib.sh" "${HACK_DIR}/e2e/sh-shim.c"; \
   sha256sum /bin/busybox "${E2E_BIN}/agnhost" "${E2E_BIN}/nnp"; } | sha256sum | cut -c1-16)"
-stamp="${IMG_DIR}/imported-$(printf '%s' "${CONTAINERD_SOCK:-default}" | cksum | cut -d' ' -f1)"
+stamp="${IMG_DIR}/imported-$(printf '%s' "${CTR[2]}" | cksum | cut -d' ' -f1)"
 if [[ "$(cat "${stamp}" 2>/dev/null)" == "${inputs_sum}" ]] \
    && "${CTR[@]}" images ls -q | grep -qxF "${R}/agnhost:2.66.1"; then
   log "e2e images already imported"
@@ -105,7 +105,15 @@ busybox_rootfs "${ROOT}"
 make_image "${ROOT}" "{${PATH_ENV},\"Cmd\":[\"sh\"]}" "${IMG_DIR}/busybox.tar" \
   "${R}/busybox:1.37.0-2" "${R}/busybox:1.36.1-1"
 make_image "${ROOT}" "{${PATH_ENV},\"Cmd\":[\"sh\"],\"User\":\"1234\"}" "${IMG_DIR}/nonroot.tar" "${R}/nonroot:1.5"
-make_image "${ROOT}" "{${PATH_ENV},\"Entrypoint\":[\"/bin/sleep\"],\"Cmd\":[\"infinity\"]}" "${IMG_DIR}/pause.tar" \
+
+# The pause image: upstream's build/pause/linux/pause.c from the module cache, alone in its image
+# (it exits on SIGTERM/SIGINT, which `sleep` as PID 1 would ignore until SIGKILL).
+kdir="$(cd "${CACHE_ROOT}/src/e2e-${K8S_VERSION}" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)"
+pause_root="${IMG_DIR}/pause-rootfs"
+rm -rf "${pause_root}"; mkdir -p "${pause_root}"
+gcc -static -Os -DVERSION=3.10.2 -o "${pause_root}/pause" "${kdir}/build/pause/linux/pause.c" \
+  || die "cannot build pause.c (gcc, libc6-dev)"
+make_image "${pause_root}" "{${PATH_ENV},\"Entrypoint\":[\"/pause\"]}" "${IMG_DIR}/pause.tar" \
   "registry.k8s.io/pause:3.10.2"
 
 install -m 4755 -o 0 -g 0 "${E2E_BIN}/nnp" "${ROOT}/usr/local/bin/nnp"
