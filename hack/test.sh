@@ -46,10 +46,14 @@ summary="$(node -e '
   const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) +
     r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
   const skipped = r.numPendingTests + r.numTodoTests;
-  let line = `tests: ${r.numPassedTests} passed, ${failed} failed`;
+  // A run that vitest itself failed (an unhandled error, a worker that died) counts as failed
+  // even when every counted test passed.
+  const rc = Number(process.argv[2]);
+  const total = rc !== 0 && failed === 0 ? 1 : failed;
+  let line = `tests: ${r.numPassedTests} passed, ${total} failed`;
   if (skipped) line += `, ${skipped} skipped`;
   console.log(line);
-' "${results}")"
+' "${results}" "${vitest_rc}")"
 log "took $(( $(date +%s) - t0 ))s"
 echo "${summary}"
 if (( vitest_rc != 0 )) || [[ "${summary}" != *" 0 failed"* ]]; then exit 1; fi
