@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeAllocatable } from '../api/resource.js';
@@ -237,6 +237,11 @@ export class VolumeManager {
       default:
         throw new ProjectionError(`${type} is an invalid volume type`);
     }
+  }
+
+  /** UIDs that have a pod directory (upstream getPodsDirs → cleanupOrphanedPodDirs). */
+  async podUids(): Promise<string[]> {
+    return readdir(join(this.rootDir, 'pods')).catch(() => [] as string[]);
   }
 
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
