@@ -435,7 +435,9 @@ export class SyncLoop {
       this.log.info({ uid }, 'removing orphaned pod directory');
       await this.d.volumes
         .tearDownPod(uid)
-        .catch((err) => this.log.warn({ uid, err: String(err) }, 'removing an orphaned pod directory failed'));
+        .catch((err) =>
+          this.log.warn({ uid, err: String(err) }, 'removing an orphaned pod directory failed'),
+        );
     }
   }
 }
