@@ -422,23 +422,11 @@ export class SyncLoop {
       if (!known.has(uid) && this.workers.state(uid) === undefined) this.runtimeCache.delete(uid);
     }
     this.d.images.gc();
-    // Upstream cleanupOrphanedPodDirs: directories (and tmpfs volumes) of pods nothing knows any
-    // more, e.g. deleted while the kubelet was down.
-    const keep = new Set([
-      ...known,
-      ...this.workers.uids(),
-      ...this.d.pleg.runtimePods().keys(),
-      ...this.removed.keys(),
-    ]);
-    for (const uid of await this.d.volumes.podUids()) {
-      if (keep.has(uid)) continue;
-      this.log.info({ uid }, 'removing orphaned pod directory');
-      await this.d.volumes
-        .tearDownPod(uid)
-        .catch((err) =>
-          this.log.warn({ uid, err: String(err) }, 'removing an orphaned pod directory failed'),
-        );
-    }
+    // Upstream cleanupOrphanedPodDirs: files and tmpfs volumes of pods nothing knows any more.
+    const runtimeUids = this.d.pleg.runtimePods().keys();
+    await this.d.volumes.cleanupOrphanedPodDirs(
+      new Set([...known, ...this.workers.uids(), ...runtimeUids, ...this.removed.keys()]),
+    );
   }
 }
 

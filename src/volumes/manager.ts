@@ -239,9 +239,19 @@ export class VolumeManager {
     }
   }
 
-  /** UIDs that have a pod directory (upstream getPodsDirs → cleanupOrphanedPodDirs). */
-  async podUids(): Promise<string[]> {
-    return readdir(join(this.rootDir, 'pods')).catch(() => [] as string[]);
+  /**
+   * Upstream cleanupOrphanedPodDirs: tears down the directory (volumes, tmpfs mounts included) of
+   * every pod not in `keep` (known to the API, a worker, the runtime or a removal in progress),
+   * e.g. pods deleted while the kubelet was down.
+   */
+  async cleanupOrphanedPodDirs(keep: ReadonlySet<string>): Promise<void> {
+    for (const uid of await readdir(join(this.rootDir, 'pods')).catch(() => [] as string[])) {
+      if (keep.has(uid)) continue;
+      this.log.info({ uid }, 'removing orphaned pod directory');
+      await this.tearDownPod(uid).catch((err: unknown) =>
+        this.log.warn({ uid, err: String(err) }, 'removing an orphaned pod directory failed'),
+      );
+    }
   }
 
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
