@@ -293,7 +293,7 @@ export async function main(argv: string[]): Promise<number> {
           sig,
         ),
     },
-    allocatable.memoryBytes,
+    { allocatable, logger: log.child({ component: 'volumes' }) },
   );
   let hostResolv: ReturnType<typeof parseResolvConf> | undefined;
   if (cfg.resolvConf) {

@@ -1,6 +1,12 @@
+import {
+  containerResourceValue,
+  findContainerInPod,
+  type NodeAllocatable,
+  ResourceFieldError,
+  type ResourceFieldSelector,
+} from '../api/resource.js';
 import type { ConfigMap, Container, Pod, Secret, Service } from '../api/types.js';
 import { expand, lookupIn } from '../util/expand.js';
-import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import { SyncError } from './errors.js';
 
 /** Reads the objects env sources refer to; undefined = not found. */
@@ -18,7 +24,7 @@ export interface EnvContext {
   podIPs: string[];
   lookup: EnvLookup;
   /** Node allocatable for resourceFieldRef defaults: cpu millicores, memory bytes, ephemeral bytes. */
-  allocatable?: { cpuMillis: number; memoryBytes: number; ephemeralBytes: number };
+  allocatable?: NodeAllocatable;
 }
 
 const configError = (msg: string) => new SyncError('CreateContainerConfigError', msg);
@@ -202,56 +208,23 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
   return env;
 }
 
-/** The quantity as a number, undefined when absent; an invalid one is a CreateContainerConfigError. */
-function quantity(q: string | number | undefined, parse: (s: string) => number): number | undefined {
-  if (q === undefined || q === null || q === '') return undefined;
-  try {
-    return parse(String(q));
-  } catch {
-    throw configError(`invalid quantity ${JSON.stringify(String(q))}`);
-  }
-}
-
 /**
- * Upstream containerResourceRuntimeValue (pkg/api/v1/resource): the value rounded up in units of
- * the divisor (default 1). Limits not set (or zero) default to node allocatable for cpu, memory
- * and ephemeral-storage, for the container itself and for regular containers it names
- * (defaultPodLimitsForDownwardAPI); requests not set are 0.
+ * Upstream containerResourceRuntimeValue after defaultPodLimitsForDownwardAPI: limits not set (or
+ * zero) default to node allocatable for the container itself and for the regular containers it
+ * names (an init container it names keeps its own limits); errors are CreateContainerConfigError.
  */
-function resourceFieldValue(
-  self: Container,
-  pod: Pod,
-  ref: { containerName?: string; resource: string; divisor?: string | number },
-  ctx: EnvContext,
-): string {
-  let target = self;
-  let defaulted = true;
-  if (ref.containerName) {
-    const regular = (pod.spec?.containers ?? []).find((x) => x.name === ref.containerName);
-    const init = (pod.spec?.initContainers ?? []).find((x) => x.name === ref.containerName);
-    const found = regular ?? init;
-    if (!found) throw configError(`container ${ref.containerName} not found`);
-    target = found;
-    defaulted = regular !== undefined;
-  }
-  const dot = ref.resource.indexOf('.');
-  const kind = ref.resource.slice(0, dot);
-  const res = ref.resource.slice(dot + 1);
-  const supported =
-    dot > 0 &&
-    (kind === 'limits' || kind === 'requests') &&
-    (res === 'cpu' || res === 'memory' || res === 'ephemeral-storage' || res.startsWith('hugepages-'));
-  if (!supported) throw configError(`unsupported container resource : ${ref.resource}`);
-  const list = kind === 'limits' ? target.resources?.limits : target.resources?.requests;
-  const isCpu = res === 'cpu';
-  const parse = isCpu ? cpuToMillis : memoryToBytes;
-  let value = quantity(list?.[res], parse) ?? 0;
-  if (kind === 'limits' && value === 0 && defaulted) {
+function resourceFieldValue(self: Container, pod: Pod, ref: ResourceFieldSelector, ctx: EnvContext): string {
+  try {
+    let target = self;
+    let defaulted = true;
+    if (ref.containerName) {
+      target = findContainerInPod(pod, ref.containerName);
+      defaulted = (pod.spec?.containers ?? []).includes(target);
+    }
     const alloc = ctx.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
-    if (isCpu) value = alloc.cpuMillis;
-    else if (res === 'memory') value = alloc.memoryBytes;
-    else if (res === 'ephemeral-storage') value = alloc.ephemeralBytes;
+    return containerResourceValue(target, ref, defaulted ? alloc : undefined);
+  } catch (err) {
+    if (err instanceof ResourceFieldError) throw configError(err.message);
+    throw err;
   }
-  const divisor = quantity(ref.divisor, parse) || (isCpu ? 1000 : 1);
-  return String(Math.ceil(value / divisor));
 }

@@ -13,6 +13,7 @@ import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import type { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager, VolumeMountSource } from '../volumes/manager.js';
 import { VolumeSetupError } from '../volumes/manager.js';
+import { makeSubPath, SubPathError } from '../volumes/subpath.js';
 import {
   hostsFileContent,
   lastLogIndex,
@@ -685,8 +686,12 @@ export class PodSyncer {
             `unable to provision SubPath \`${sub}\`: must not contain '..'`,
           );
         }
-        hostPath = join(hostPath, sub);
-        await mkdir(hostPath, { recursive: true }).catch(() => {});
+        try {
+          hostPath = await makeSubPath(hostPath, sub, vm.name, c.name);
+        } catch (err) {
+          if (err instanceof SubPathError) throw new SyncError('CreateContainerConfigError', err.message);
+          throw err;
+        }
       }
       out.push({
         containerPath: vm.mountPath,

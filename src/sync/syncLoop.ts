@@ -422,6 +422,11 @@ export class SyncLoop {
       if (!known.has(uid) && this.workers.state(uid) === undefined) this.runtimeCache.delete(uid);
     }
     this.d.images.gc();
+    // Upstream cleanupOrphanedPodDirs: files and tmpfs volumes of pods nothing knows any more.
+    const runtimeUids = this.d.pleg.runtimePods().keys();
+    await this.d.volumes.cleanupOrphanedPodDirs(
+      new Set([...known, ...this.workers.uids(), ...runtimeUids, ...this.removed.keys()]),
+    );
   }
 }
 

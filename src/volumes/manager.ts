@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { NodeAllocatable } from '../api/resource.js';
 import type { Pod } from '../api/types.js';
+import { type Logger, silentLogger } from '../util/log.js';
 import { memoryToBytes } from '../util/quantity.js';
 import { PathError, writeAtomic } from './atomicWriter.js';
+import { mountsUnder, setUpEmptyDir, tearDownEmptyDir } from './emptyDir.js';
+import { setVolumeOwnership } from './ownership.js';
 import { ProjectionError, type VolumeLookup, volumeFiles } from './projections.js';
 
 export interface VolumeMountSource {
@@ -31,17 +35,6 @@ type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 
 const run = promisify(execFile);
 
-/** Mount points at or below `dir`, deepest first (from /proc/self/mountinfo). */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const mp = line.split(' ')[4]?.replace(/\\040/g, ' ');
-    if (mp && (mp === dir || mp.startsWith(`${dir}/`))) out.push(mp);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
-
 const PLUGIN_DIR: Record<string, string> = {
   projected: 'kubernetes.io~projected',
   configMap: 'kubernetes.io~configmap',
@@ -49,6 +42,23 @@ const PLUGIN_DIR: Record<string, string> = {
   downwardAPI: 'kubernetes.io~downward-api',
   emptyDir: 'kubernetes.io~empty-dir',
 };
+
+/**
+ * The emptyDir medium each API-backed plugin wraps (upstream wrappedVolumeSpec): a tmpfs for
+ * secrets, projected and downwardAPI volumes; the node's disk for configMaps.
+ */
+const WRAPPED_MEDIUM: Record<string, string> = {
+  configMap: '',
+  secret: 'Memory',
+  projected: 'Memory',
+  downwardAPI: 'Memory',
+};
+
+export interface VolumeManagerOptions {
+  /** Node allocatable: bounds Memory emptyDirs; default limits for downwardAPI resource files. */
+  allocatable?: NodeAllocatable;
+  logger?: Logger;
+}
 
 /** Upstream hostutil getFileType names ('' = none of them, e.g. a FIFO). */
 function fileType(st: Stats): string {
@@ -66,12 +76,17 @@ function fileType(st: Stats): string {
  * call, so ConfigMap/Secret/token updates reach running pods on the next sync.
  */
 export class VolumeManager {
+  private readonly allocatable: NodeAllocatable;
+  private readonly log: Logger;
+
   constructor(
     private readonly rootDir: string,
     private readonly lookup: VolumeLookup,
-    /** Node allocatable memory: the upper bound of a Memory emptyDir. */
-    private readonly allocatableMemoryBytes = 0,
-  ) {}
+    opts: VolumeManagerOptions = {},
+  ) {
+    this.allocatable = opts.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
+    this.log = opts.logger ?? silentLogger;
+  }
 
   podDir(uid: string): string {
     return join(this.rootDir, 'pods', uid);
@@ -115,20 +130,45 @@ export class VolumeManager {
       throw new ProjectionError(`volume type ${t} is not supported by kubelet-ts yet`);
     }
     const dir = join(podDir, 'volumes', PLUGIN_DIR[kind]!, vol.name);
+    const fsGroup = pod.spec?.securityContext?.fsGroup ?? undefined;
+    const emptyDirMeta = (name: string) => join(podDir, 'plugins', PLUGIN_DIR.emptyDir!, name);
     if (vol.emptyDir) {
-      await mkdir(dir, { recursive: true });
-      if (vol.emptyDir.medium === 'Memory' && (await mountsUnder(dir)).length === 0) {
-        const size = this.memoryVolumeSize(pod, vol.emptyDir.sizeLimit);
-        await run('mount', ['-t', 'tmpfs', '-o', `mode=0777${size ? `,size=${size}` : ''}`, 'tmpfs', dir]);
-      }
-      const { chmod } = await import('node:fs/promises');
-      await chmod(dir, 0o777);
+      const medium = vol.emptyDir.medium ?? '';
+      await setUpEmptyDir(
+        {
+          dir,
+          metaDir: emptyDirMeta(vol.name),
+          medium,
+          sizeBytes: medium === 'Memory' ? this.memoryVolumeSize(pod, vol.emptyDir.sizeLimit) : 0,
+          fsGroup,
+        },
+        this.log,
+      );
       return { hostPath: dir, forceReadOnly: false };
     }
-    const files = await volumeFiles(pod, vol, this.lookup, signal);
+    // Upstream SetUpAt of configmap/secret/downwardapi/projected: the payload first (its errors
+    // leave nothing behind), then the wrapped emptyDir, then the atomic write, whose setPerms
+    // gives the whole volume to the fsGroup (read-only rules) before the new set is published.
+    const files = await volumeFiles(pod, vol, this.lookup, { allocatable: this.allocatable, signal });
+    const medium = WRAPPED_MEDIUM[kind] ?? '';
+    const metaDir = emptyDirMeta(`wrapped_${vol.name}`);
+    await setUpEmptyDir(
+      {
+        dir,
+        metaDir,
+        medium,
+        sizeBytes: medium === 'Memory' ? this.memoryVolumeSize(pod, undefined) : 0,
+        fsGroup,
+      },
+      this.log,
+    );
     try {
-      await writeAtomic(dir, files);
+      await writeAtomic(dir, files, new Date(), () => setVolumeOwnership(dir, fsGroup, true, this.log));
     } catch (err) {
+      // Upstream tears the volume down when the write fails (setupSuccess false).
+      await tearDownEmptyDir(dir, metaDir).catch((e: unknown) =>
+        this.log.warn({ dir, err: String(e) }, 'tearing down a failed volume'),
+      );
       if (err instanceof PathError) throw new ProjectionError(err.message);
       throw err;
     }
@@ -138,7 +178,7 @@ export class VolumeManager {
   /** tmpfs size: the smallest of sizeLimit, the pod's memory limit and node allocatable memory. */
   private memoryVolumeSize(pod: Pod, sizeLimit: string | number | undefined): number {
     const candidates: number[] = [];
-    if (this.allocatableMemoryBytes > 0) candidates.push(this.allocatableMemoryBytes);
+    if (this.allocatable.memoryBytes > 0) candidates.push(this.allocatable.memoryBytes);
     if (sizeLimit !== undefined && sizeLimit !== null) candidates.push(memoryToBytes(String(sizeLimit)));
     const limits = (pod.spec?.containers ?? []).map((c) => c.resources?.limits?.memory);
     if (limits.length > 0 && limits.every((l) => l !== undefined)) {
@@ -196,6 +236,21 @@ export class VolumeManager {
         return path;
       default:
         throw new ProjectionError(`${type} is an invalid volume type`);
+    }
+  }
+
+  /**
+   * Upstream cleanupOrphanedPodDirs: tears down the directory (volumes, tmpfs mounts included) of
+   * every pod not in `keep` (known to the API, a worker, the runtime or a removal in progress),
+   * e.g. pods deleted while the kubelet was down.
+   */
+  async cleanupOrphanedPodDirs(keep: ReadonlySet<string>): Promise<void> {
+    for (const uid of await readdir(join(this.rootDir, 'pods')).catch(() => [] as string[])) {
+      if (keep.has(uid)) continue;
+      this.log.info({ uid }, 'removing orphaned pod directory');
+      await this.tearDownPod(uid).catch((err: unknown) =>
+        this.log.warn({ uid, err: String(err) }, 'removing an orphaned pod directory failed'),
+      );
     }
   }
 

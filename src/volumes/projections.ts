@@ -1,3 +1,4 @@
+import { type NodeAllocatable, ResourceFieldError, resourceValueByContainerName } from '../api/resource.js';
 import type { ConfigMap, Pod, Secret } from '../api/types.js';
 import type { FileProjection } from './atomicWriter.js';
 
@@ -131,13 +132,43 @@ function secretData(s: Secret): Map<string, Buffer> {
 
 type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 
+export interface ProjectionOptions {
+  /** Node allocatable: the default of a resourceFieldRef limit the container does not set. */
+  allocatable?: NodeAllocatable;
+  signal?: AbortSignal;
+}
+
+const NO_ALLOCATABLE: NodeAllocatable = { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
+
+/**
+ * PURE. Upstream FsUserFrom: the runAsUser every container (init, regular, ephemeral) runs as,
+ * or undefined when one of them does not set it or two differ.
+ */
+export function fsUserFrom(pod: Pod): number | undefined {
+  const podUser = pod.spec?.securityContext?.runAsUser;
+  let user: number | undefined;
+  const all = [
+    ...(pod.spec?.initContainers ?? []),
+    ...(pod.spec?.containers ?? []),
+    ...(pod.spec?.ephemeralContainers ?? []),
+  ];
+  for (const c of all) {
+    const u = c.securityContext?.runAsUser ?? podUser;
+    if (u === undefined || u === null || (user !== undefined && user !== u)) return undefined;
+    user = u;
+  }
+  return user;
+}
+
 /** The files of a configMap, secret, downwardAPI or projected volume. */
 export async function volumeFiles(
   pod: Pod,
   vol: Volume,
   lookup: VolumeLookup,
-  signal?: AbortSignal,
+  opts: ProjectionOptions = {},
 ): Promise<Map<string, FileProjection>> {
+  const { signal } = opts;
+  const allocatable = opts.allocatable ?? NO_ALLOCATABLE;
   const ns = pod.metadata?.namespace ?? 'default';
   const out = new Map<string, FileProjection>();
   if (vol.configMap) {
@@ -172,7 +203,7 @@ export async function volumeFiles(
   }
   if (vol.downwardAPI) {
     const mode = vol.downwardAPI.defaultMode ?? 0o644;
-    const errors = downwardApiFiles(out, pod, vol.downwardAPI.items ?? [], mode);
+    const errors = downwardApiFiles(out, pod, vol.downwardAPI.items ?? [], mode, allocatable);
     const err = aggregate(errors);
     if (err) throw err;
     return out;
@@ -192,7 +223,13 @@ export async function volumeFiles(
             t.expirationSeconds ?? 3600,
             signal,
           );
-          put(out, t.path, token, mode);
+          // Upstream: with an fsUser or an fsGroup the token is 0600, owned by the fsUser; the
+          // fsGroup ownership change then makes it 0640.
+          const fsUser = fsUserFrom(pod);
+          const fsGroup = pod.spec?.securityContext?.fsGroup;
+          const restricted = fsUser !== undefined || (fsGroup !== undefined && fsGroup !== null);
+          put(out, t.path, token, restricted ? 0o600 : mode);
+          if (fsUser !== undefined) out.get(t.path)!.fsUser = fsUser;
         } else if (src.configMap) {
           const name = src.configMap.name ?? '';
           const cm = await lookup.configMap(ns, name);
@@ -206,7 +243,7 @@ export async function volumeFiles(
           const data = s ? secretData(s) : new Map<string, Buffer>();
           project(out, 'secret', name, data, src.secret.items, mode, src.secret.optional === true);
         } else if (src.downwardAPI) {
-          errors.push(...downwardApiFiles(out, pod, src.downwardAPI.items ?? [], mode));
+          errors.push(...downwardApiFiles(out, pod, src.downwardAPI.items ?? [], mode, allocatable));
         } else {
           throw new ProjectionError('unsupported projected volume source');
         }
@@ -230,15 +267,21 @@ function downwardApiFiles(
   pod: Pod,
   items: DownwardApiItem[],
   mode: number,
+  allocatable: NodeAllocatable,
 ): string[] {
   const errors: string[] = [];
   for (const it of items) {
+    // Like upstream, an item that fails is still written (empty) and its error reported.
+    let data = '';
     try {
-      if (!it.fieldRef) throw new ProjectionError(`downwardAPI item ${it.path}: only fieldRef is supported`);
-      put(out, it.path, fieldPathValue(pod, it.fieldRef.fieldPath), it.mode ?? mode);
+      if (it.fieldRef) data = fieldPathValue(pod, it.fieldRef.fieldPath);
+      else if (it.resourceFieldRef)
+        data = resourceValueByContainerName(pod, it.resourceFieldRef, allocatable);
     } catch (err) {
-      errors.push(err instanceof Error ? err.message : String(err));
+      if (!(err instanceof ProjectionError || err instanceof ResourceFieldError)) throw err;
+      errors.push(err.message);
     }
+    put(out, it.path, data, it.mode ?? mode);
   }
   return errors;
 }

@@ -193,7 +193,14 @@ describe('volumes, env and DNS on kubelet-ts', () => {
     );
 
     const volDir = join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~empty-dir', 'mem');
-    expect(hostMountsUnder(join(rootDir, 'pods', uid))).toEqual([volDir]);
+    // The injected kube-api-access projected volume is a tmpfs too (upstream wraps projected,
+    // secret and downwardAPI volumes in a Memory emptyDir).
+    const projected = join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~projected');
+    const mounts = hostMountsUnder(join(rootDir, 'pods', uid));
+    expect(mounts).toContain(volDir);
+    expect(
+      mounts.filter((mp) => mp !== volDir).map((mp) => mp.startsWith(`${projected}/kube-api-access-`)),
+    ).toEqual([true]);
 
     await rest.delete(`/api/v1/namespaces/${ns}/pods/mem`);
     await eventually('pod deleted', async () => ((await getPod(rest, ns, 'mem')) ? undefined : true), 60_000);

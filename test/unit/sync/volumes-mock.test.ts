@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container, Pod, PodStatus } from '../../../src/api/types.js';
@@ -619,5 +619,72 @@ describe('teardown', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(mountsOf(h.dir)).toEqual([]);
+  });
+});
+
+async function gone(path: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (await lstat(path).catch(() => undefined)) {
+    if (Date.now() > deadline) throw new Error(`${path} still there`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Upstream: HandlePodCleanups → cleanupOrphanedPodDirs; a pod update resyncs the pod and the
+// volume manager rewrites downwardAPI files (e2e "Downward API volume should update labels on
+// modification"); makeMounts creates a missing subPath with the volume root's mode (e2e
+// "EmptyDir volumes when FSGroup is specified nonexistent volume subPath ... using FSGroup").
+describe('upstream volume behaviour through the sync loop', () => {
+  it('orphaned pod directories (pods deleted while the kubelet was down) are torn down, tmpfs included', async () => {
+    const orphan = join(h.dir, 'root', 'pods', 'uid-orphan');
+    const tmpfs = join(orphan, 'volumes', 'kubernetes.io~secret', 's');
+    await mkdir(tmpfs, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', tmpfs]);
+    const p = testPod('kept', { containers: [app()], volumes: [{ name: 'e', emptyDir: {} }] });
+    h.setPods([p]);
+    await waitRunning(p);
+    await gone(orphan);
+    expect(mountsOf(orphan)).toEqual([]);
+    expect((await lstat(podDir(p))).isDirectory()).toBe(true);
+  });
+
+  it('a label change rewrites a downwardAPI file of the running pod', async () => {
+    const p = testPod('labels', {
+      containers: [app({ volumeMounts: [{ name: 'info', mountPath: '/etc/podinfo' }] })],
+      volumes: [
+        {
+          name: 'info',
+          downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+        },
+      ],
+    });
+    p.metadata!.labels = { key1: 'value1' };
+    h.setPods([p]);
+    await waitRunning(p);
+    const file = join(podDir(p), 'volumes', 'kubernetes.io~downward-api', 'info', 'labels');
+    expect(await readFile(file, 'utf8')).toBe('key1="value1"');
+    h.update({ ...p, metadata: { ...p.metadata, labels: { key1: 'value1', key3: 'value3' } } });
+    const deadline = Date.now() + 10_000;
+    while ((await readFile(file, 'utf8')) !== 'key1="value1"\nkey3="value3"') {
+      if (Date.now() > deadline) throw new Error(`labels file: ${await readFile(file, 'utf8')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it('fsGroup: a missing subPath gets the Memory emptyDir root mode (dgtrwxrwxrwx), group fsGroup', async () => {
+    const p = testPod('subpath-fsgroup', {
+      securityContext: { fsGroup: 123, runAsUser: 1001 },
+      containers: [app({ volumeMounts: [{ name: 'v', mountPath: '/test-volume', subPath: 'test-sub' }] })],
+      volumes: [{ name: 'v', emptyDir: { medium: 'Memory' } }],
+    });
+    h.setPods([p]);
+    await waitRunning(p);
+    const root = join(podDir(p), 'volumes', 'kubernetes.io~empty-dir', 'v');
+    const m = mountAt(createdConfig(p), '/test-volume')!;
+    expect(m.hostPath).toBe(join(root, 'test-sub'));
+    const st = await stat(m.hostPath);
+    expect(st.mode & 0o7777).toBe(0o3777);
+    expect([st.uid, st.gid]).toEqual([0, 123]);
+    expect(createdConfig(p).linux?.securityContext?.supplementalGroups).toEqual(['123']);
   });
 });

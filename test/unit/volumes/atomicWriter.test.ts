@@ -1,4 +1,5 @@
 import {
+  chmod,
   lstat,
   mkdir,
   mkdtemp,
@@ -126,10 +127,61 @@ describe('writeAtomic updates', () => {
     await expect(lstat(join(vol, first))).rejects.toThrow();
   });
 
-  it('a mode change alone is rewritten', async () => {
-    await writeAtomic(vol, files({ a: ['A', 0o644] }));
-    expect(await writeAtomic(vol, files({ a: ['A', 0o600] }))).toBe(true);
-    expect((await stat(join(vol, 'a'))).mode & 0o777).toBe(0o600);
+  it('like upstream shouldWritePayload, a mode change alone is not rewritten (content decides)', async () => {
+    // The fsGroup ownership change widens modes (0400 → 0440): that must not rewrite every sync.
+    await writeAtomic(vol, files({ a: ['A', 0o400] }));
+    await chmod(join(vol, 'a'), 0o440);
+    expect(await writeAtomic(vol, files({ a: ['A', 0o400] }))).toBe(false);
+    expect((await stat(join(vol, 'a'))).mode & 0o777).toBe(0o440);
+  });
+
+  it('a path gone from the payload is a write even when the rest is unchanged (pathsToRemove)', async () => {
+    await writeAtomic(vol, files({ a: 'A', 'd/x': 'X', 'd/y': 'Y' }));
+    expect(await writeAtomic(vol, files({ a: 'A', 'd/x': 'X' }))).toBe(true);
+    await expect(lstat(join(vol, 'd', 'y'))).rejects.toThrow();
+    expect(await readFile(join(vol, 'd', 'x'), 'utf8')).toBe('X');
+  });
+
+  it('setPerms runs on the new set before ..data is swapped to it', async () => {
+    await writeAtomic(vol, files({ a: 'A' }));
+    const first = await readlink(join(vol, '..data'));
+    let seen: { data: string; entries: string[] } | undefined;
+    await writeAtomic(vol, files({ a: 'B' }), new Date(), async () => {
+      const entries = (await readdir(vol)).filter((n) => TS_DIR.test(n));
+      seen = { data: await readlink(join(vol, '..data')), entries };
+    });
+    expect(seen?.data).toBe(first);
+    expect(seen?.entries).toHaveLength(2);
+    expect(await readFile(join(vol, 'a'), 'utf8')).toBe('B');
+  });
+
+  it('setPerms is not called when nothing is written; its failure publishes nothing', async () => {
+    await writeAtomic(vol, files({ a: 'A' }));
+    let calls = 0;
+    await writeAtomic(vol, files({ a: 'A' }), new Date(), async () => {
+      calls++;
+    });
+    expect(calls).toBe(0);
+    const before = (await readdir(vol)).sort();
+    await expect(
+      writeAtomic(vol, files({ a: 'B' }), new Date(), async () => Promise.reject(new Error('EPERM'))),
+    ).rejects.toThrow('EPERM');
+    expect((await readdir(vol)).sort()).toEqual(before);
+    expect(await readFile(join(vol, 'a'), 'utf8')).toBe('A');
+  });
+
+  it('fsUser owns the file and its top-level link (upstream lchown(FsUser, -1))', async () => {
+    const f = new Map<string, FileProjection>([
+      ['token', { data: Buffer.from('t'), mode: 0o600, fsUser: 1234 }],
+      ['d/x', { data: Buffer.from('x'), mode: 0o644, fsUser: 1234 }],
+      ['plain', { data: Buffer.from('p'), mode: 0o644 }],
+    ]);
+    await writeAtomic(vol, f);
+    expect((await stat(join(vol, 'token'))).uid).toBe(1234);
+    expect((await lstat(join(vol, 'token'))).uid).toBe(1234);
+    expect((await stat(join(vol, 'd', 'x'))).uid).toBe(1234);
+    expect((await lstat(join(vol, 'd'))).uid).toBe(1234);
+    expect((await stat(join(vol, 'plain'))).uid).toBe(process.getuid?.());
   });
 
   it('leaves entries that were never part of the payload', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,7 +218,9 @@ describe('hostPath type checks (upstream messages)', () => {
 
 describe('emptyDir medium Memory and teardown', () => {
   it('mounts a tmpfs sized to min(sizeLimit, pod memory limit, allocatable); teardown unmounts and removes all', async () => {
-    const vm = new VolumeManager(root, lookup, 512 * 1024 ** 2);
+    const vm = new VolumeManager(root, lookup, {
+      allocatable: { cpuMillis: 2000, memoryBytes: 512 * 1024 ** 2, ephemeralBytes: 0 },
+    });
     const p = pod(
       [
         { name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
@@ -256,5 +258,161 @@ describe('emptyDir medium Memory and teardown', () => {
     await vm.tearDownPod('');
     await vm.tearDownPod('never-existed');
     expect((await stat(join(root, 'keep'))).isDirectory()).toBe(true);
+  });
+});
+
+// Upstream configmap/secret/downwardapi/projected SetUpAt (v1.37.2): the wrapped emptyDir (disk
+// for configMap, tmpfs for the others: wrappedVolumeSpec), then AtomicWriter.Write with a
+// setPerms that runs SetVolumeOwnership read-only (files |0440, dirs |0550 + setgid, group =
+// fsGroup). The e2e specs this mirrors: "ConfigMap should be consumable from pods in volume as
+// non-root with defaultMode and fsGroup set" (-r--r-----), "Secrets ... with defaultMode and
+// fsGroup set", "Downward API volume should provide container's cpu limit" etc.
+describe('API-backed volumes: wrapped emptyDir, fsGroup and modes', () => {
+  const vols = (uid: string) => join(root, 'pods', uid, 'volumes');
+  const mode = async (p: string) => (await stat(p)).mode & 0o7777;
+  const mountType = (mp: string) =>
+    execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.split(' '))
+      .find((f) => f[1] === mp)?.[2];
+
+  it('configMap on disk (0777 root), secret/downwardAPI/projected on tmpfs (1777 root)', async () => {
+    const vm = new VolumeManager(root, lookup);
+    const got = await vm.setUpPod(
+      pod([
+        { name: 'cfg', configMap: { name: 'cm1' } },
+        { name: 'sec', secret: { secretName: 'x', optional: true } },
+        { name: 'info', downwardAPI: { items: [{ path: 'n', fieldRef: { fieldPath: 'metadata.name' } }] } },
+        { name: 'proj', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+      ]),
+    );
+    expect(mountType(got.get('cfg')!.hostPath)).toBeUndefined();
+    expect(await mode(got.get('cfg')!.hostPath)).toBe(0o777);
+    for (const v of ['sec', 'info', 'proj']) {
+      expect(mountType(got.get(v)!.hostPath)).toBe('tmpfs');
+      expect(await mode(got.get(v)!.hostPath)).toBe(0o1777);
+    }
+    const file = join(vols('uid-1'), 'kubernetes.io~configmap', 'cfg', 'a');
+    expect(await mode(file)).toBe(0o644);
+    expect(await readFile(join(vols('uid-1'), 'kubernetes.io~downward-api', 'info', 'n'), 'utf8')).toBe('p');
+    const ready = join(root, 'pods', 'uid-1', 'plugins', 'kubernetes.io~empty-dir', 'wrapped_cfg', 'ready');
+    expect((await stat(ready)).isFile()).toBe(true);
+  });
+
+  it('fsGroup: the volume belongs to the group, setgid dirs, files at least 0440; no rewrite next sync', async () => {
+    const vm = new VolumeManager(root, lookup);
+    const p = pod(
+      [
+        { name: 'cfg', configMap: { name: 'cm1', defaultMode: 0o400 } },
+        { name: 'info', downwardAPI: { items: [{ path: 'd/n', fieldRef: { fieldPath: 'metadata.name' } }] } },
+      ],
+      'uid-fs',
+      { securityContext: { fsGroup: 1234, runAsUser: 1000 } },
+    );
+    const got = await vm.setUpPod(p);
+    const cfg = got.get('cfg')!.hostPath;
+    const ts = await readlink(join(cfg, '..data'));
+    expect(await mode(cfg)).toBe(0o2777);
+    expect((await stat(cfg)).gid).toBe(1234);
+    expect(await mode(join(cfg, ts))).toBe(0o2755);
+    expect(await mode(join(cfg, 'a'))).toBe(0o440);
+    expect((await stat(join(cfg, 'a'))).gid).toBe(1234);
+    expect((await lstat(join(cfg, 'a'))).gid).toBe(1234);
+    expect((await lstat(join(cfg, '..data'))).gid).toBe(1234);
+
+    const info = got.get('info')!.hostPath;
+    expect(await mode(info)).toBe(0o3777);
+    expect(await mode(join(info, 'd'))).toBe(0o2755);
+    expect(await mode(join(info, 'd', 'n'))).toBe(0o644);
+    expect((await stat(join(info, 'd', 'n'))).gid).toBe(1234);
+
+    await vm.setUpPod(p);
+    expect(await readlink(join(cfg, '..data'))).toBe(ts);
+  });
+
+  it('the projected token is 0600 with an fsGroup (0640 after the ownership change), owned by the fsUser', async () => {
+    const vm = new VolumeManager(root, lookup);
+    const proj = { name: 'proj', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } };
+    const withGroup = await vm.setUpPod(pod([proj], 'uid-g', { securityContext: { fsGroup: 2000 } }));
+    const g = join(withGroup.get('proj')!.hostPath, 'token');
+    expect(await mode(g)).toBe(0o640);
+    expect((await stat(g)).uid).toBe(0);
+    expect((await stat(g)).gid).toBe(2000);
+
+    const withUser = await vm.setUpPod(pod([proj], 'uid-u', { securityContext: { runAsUser: 1001 } }));
+    const u = join(withUser.get('proj')!.hostPath, 'token');
+    expect(await mode(u)).toBe(0o600);
+    expect((await stat(u)).uid).toBe(1001);
+  });
+
+  it('downwardAPI resourceFieldRef: divisor, ceiling, node allocatable as the default limit', async () => {
+    const vm = new VolumeManager(root, lookup, {
+      allocatable: { cpuMillis: 3500, memoryBytes: 8 * 1024 ** 3, ephemeralBytes: 0 },
+    });
+    const ref = (path: string, containerName: string, resource: string, divisor?: string) => ({
+      path,
+      resourceFieldRef: { containerName, resource, ...(divisor ? { divisor } : {}) },
+    });
+    const got = await vm.setUpPod(
+      pod(
+        [
+          {
+            name: 'podinfo',
+            downwardAPI: {
+              items: [
+                ref('cpu_limit', 'client-container', 'limits.cpu'),
+                ref('cpu_request', 'client-container', 'requests.cpu'),
+                ref('memory_limit', 'client-container', 'limits.memory'),
+                ref('memory_request', 'client-container', 'requests.memory'),
+                ref('cpu_limit_m', 'client-container', 'limits.cpu', '1m'),
+                ref('memory_limit_mi', 'client-container', 'limits.memory', '1Mi'),
+                ref('default_cpu_limit', 'bare', 'limits.cpu'),
+                ref('default_memory_limit', 'bare', 'limits.memory'),
+              ],
+            },
+          },
+        ],
+        'uid-res',
+        {
+          containers: [
+            {
+              name: 'client-container',
+              resources: {
+                requests: { cpu: '250m', memory: '32Mi' },
+                limits: { cpu: '1250m', memory: '64Mi' },
+              },
+            },
+            { name: 'bare' },
+          ],
+        },
+      ),
+    );
+    const dir = got.get('podinfo')!.hostPath;
+    const read = (f: string) => readFile(join(dir, f), 'utf8');
+    expect(await read('cpu_limit')).toBe('2');
+    expect(await read('cpu_request')).toBe('1');
+    expect(await read('memory_limit')).toBe('67108864');
+    expect(await read('memory_request')).toBe('33554432');
+    expect(await read('cpu_limit_m')).toBe('1250');
+    expect(await read('memory_limit_mi')).toBe('64');
+    expect(await read('default_cpu_limit')).toBe('4');
+    expect(await read('default_memory_limit')).toBe(String(8 * 1024 ** 3));
+  });
+
+  it('a downward API file follows label changes on the next set-up', async () => {
+    const vm = new VolumeManager(root, lookup);
+    const p = pod([
+      {
+        name: 'info',
+        downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] },
+      },
+    ]);
+    p.metadata!.labels = { key1: 'value1' };
+    const got = await vm.setUpPod(p);
+    const file = join(got.get('info')!.hostPath, 'labels');
+    expect(await readFile(file, 'utf8')).toBe('key1="value1"');
+    p.metadata!.labels = { key1: 'value1', key3: 'value3' };
+    await vm.setUpPod(p);
+    expect(await readFile(file, 'utf8')).toBe('key1="value1"\nkey3="value3"');
   });
 });

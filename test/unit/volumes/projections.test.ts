@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap, Pod, Secret } from '../../../src/api/types.js';
-import { fieldPathValue, goQuote, type VolumeLookup, volumeFiles } from '../../../src/volumes/projections.js';
+import {
+  fieldPathValue,
+  fsUserFrom,
+  goQuote,
+  type VolumeLookup,
+  volumeFiles,
+} from '../../../src/volumes/projections.js';
 
 // The payloads of configMap/secret/downwardAPI/projected volumes, against upstream
 // configmap.MakePayload, secret.MakePayload, downwardapi.CollectData, projected collectData and
@@ -270,5 +276,108 @@ describe('projected volume', () => {
         failing,
       ),
     ).rejects.toThrow('forbidden: no token for you');
+  });
+});
+
+// Upstream downwardapi.CollectData resourceFieldRef items (ExtractResourceValueByContainerName-
+// AndNodeAllocatable) and projected collectData's token mode: 0600 when FsUserFrom(pod) or the
+// fsGroup is set (pkg/volume/util FsUserFrom: the one runAsUser every container shares).
+describe('downwardAPI resourceFieldRef and token ownership', () => {
+  const resPod: Pod = {
+    metadata: { name: 'p', namespace: 'ns1' },
+    spec: {
+      containers: [{ name: 'c', resources: { requests: { cpu: '250m' }, limits: { memory: '128Mi' } } }],
+    },
+  };
+  const alloc = { cpuMillis: 4000, memoryBytes: 1024 ** 3, ephemeralBytes: 0 };
+
+  it('values, with allocatable as the default limit', async () => {
+    const files = await volumeFiles(
+      resPod,
+      {
+        name: 'v',
+        downwardAPI: {
+          items: [
+            {
+              path: 'cpu_request',
+              resourceFieldRef: { containerName: 'c', resource: 'requests.cpu', divisor: '1m' },
+            },
+            { path: 'cpu_limit', resourceFieldRef: { containerName: 'c', resource: 'limits.cpu' } },
+            { path: 'mem', resourceFieldRef: { containerName: 'c', resource: 'limits.memory' } },
+          ],
+        },
+      },
+      lookup,
+      { allocatable: alloc },
+    );
+    expect(Object.fromEntries([...files].map(([p, f]) => [p, f.data.toString()]))).toEqual({
+      cpu_request: '250',
+      cpu_limit: '4',
+      mem: '134217728',
+    });
+  });
+
+  it('errors are aggregated with upstream messages', async () => {
+    await expect(
+      volumeFiles(
+        resPod,
+        {
+          name: 'v',
+          projected: {
+            sources: [
+              {
+                downwardAPI: {
+                  items: [
+                    { path: 'a', resourceFieldRef: { containerName: 'ghost', resource: 'limits.cpu' } },
+                    { path: 'b', resourceFieldRef: { containerName: 'c', resource: 'limits.gpu' } },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+        lookup,
+      ),
+    ).rejects.toThrow('[container ghost not found, unsupported container resource : limits.gpu]');
+  });
+
+  it('fsUserFrom: the shared runAsUser of all containers, else none', () => {
+    const mk = (podUser: number | undefined, users: (number | undefined)[]): Pod => ({
+      spec: {
+        securityContext: podUser === undefined ? {} : { runAsUser: podUser },
+        containers: users.map((u, i) => ({
+          name: `c${i}`,
+          ...(u === undefined ? {} : { securityContext: { runAsUser: u } }),
+        })),
+      },
+    });
+    expect(fsUserFrom(mk(1000, [undefined, undefined]))).toBe(1000);
+    expect(fsUserFrom(mk(undefined, [1000, 1000]))).toBe(1000);
+    expect(fsUserFrom(mk(1000, [2000, undefined]))).toBeUndefined();
+    expect(fsUserFrom(mk(undefined, [1000, undefined]))).toBeUndefined();
+    expect(fsUserFrom(mk(0, [undefined]))).toBe(0);
+  });
+
+  it('the token is 0600 (owned by the fsUser) when an fsUser or fsGroup applies', async () => {
+    const vol = {
+      name: 'v',
+      projected: { defaultMode: 0o644, sources: [{ serviceAccountToken: { path: 't' } }] },
+    };
+    const plain = await volumeFiles(pod, vol, lookup);
+    expect(plain.get('t')).toMatchObject({ mode: 0o644 });
+    expect(plain.get('t')?.fsUser).toBeUndefined();
+    const grp = await volumeFiles(
+      { ...pod, spec: { ...pod.spec!, securityContext: { fsGroup: 5 } } },
+      vol,
+      lookup,
+    );
+    expect(grp.get('t')).toMatchObject({ mode: 0o600 });
+    expect(grp.get('t')?.fsUser).toBeUndefined();
+    const usr = await volumeFiles(
+      { ...pod, spec: { ...pod.spec!, securityContext: { runAsUser: 7 } } },
+      vol,
+      lookup,
+    );
+    expect(usr.get('t')).toMatchObject({ mode: 0o600, fsUser: 7 });
   });
 });
