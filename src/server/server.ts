@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../api/types.js';
@@ -8,7 +8,8 @@ import type { CriClient } from '../cri/client.js';
 import type { Logger } from '../util/log.js';
 import { forbiddenMessage, requestAttributes } from './attributes.js';
 import type { KubeletAuth } from './auth.js';
-import { type LogOptions, parseCriLog, renderLog } from './criLog.js';
+import { writeContainerLog } from './containerLogs.js';
+import type { LogOptions } from './criLog.js';
 import type { KubeletMetrics } from './metrics.js';
 import type { StatsProvider } from './stats.js';
 import { proxyUpgrade, streamOptions } from './streaming.js';
@@ -69,6 +70,10 @@ function writeRaw(socket: Duplex, code: number, status: string, body: string): v
   );
 }
 
+const STREAMING_HANDLERS = new Set(['exec', 'attach', 'portForward']);
+const isStreamingPath = (url: string | undefined) =>
+  STREAMING_HANDLERS.has(new URL(url ?? '/', 'https://kubelet').pathname.split('/')[1] ?? '');
+
 const boolParam = (q: URLSearchParams, k: string) => ['1', 'true'].includes((q.get(k) ?? '').toLowerCase());
 const intParam = (q: URLSearchParams, k: string) => {
   const v = q.get(k);
@@ -97,15 +102,13 @@ export class KubeletServer {
         minVersion: 'TLSv1.2',
         maxHeaderSize: 1024 * 1024,
       },
-      (req, res) => {
-        this.handle(req, res).catch((err) => {
-          const code = err instanceof HttpError ? err.code : 500;
-          if (code === 500) o.log.warn({ err: String(err), path: req.url }, 'kubelet API request failed');
-          send(res, code, `${err instanceof Error ? err.message : String(err)}\n`);
-        });
-      },
+      (req, res) => this.serve(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => {
+      if (!isStreamingPath(req.url) && socket instanceof Socket) {
+        this.serveUpgradeAsRequest(req, socket, head);
+        return;
+      }
       this.upgrade(req, socket, head).catch((err) => {
         const code = err instanceof HttpError ? err.code : 500;
         writeRaw(
@@ -117,6 +120,31 @@ export class KubeletServer {
       });
     });
     this.server.keepAliveTimeout = 90_000;
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    this.handle(req, res).catch((err) => {
+      const code = err instanceof HttpError ? err.code : 500;
+      if (code === 500) this.o.log.warn({ err: String(err), path: req.url }, 'kubelet API request failed');
+      send(res, code, `${err instanceof Error ? err.message : String(err)}\n`);
+    });
+  }
+
+  /**
+   * Go's net/http answers an Upgrade request like any other unless the handler hijacks the
+   * connection, and only /exec, /attach and /portForward do: the others (a websocket GET of
+   * /containerLogs, say) get their ordinary response, then the connection closes.
+   */
+  private serveUpgradeAsRequest(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (head.length > 0) socket.unshift(head);
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', () => {
+      res.detachSocket(socket);
+      socket.end();
+    });
+    this.serve(req, res);
   }
 
   listen(): Promise<void> {
@@ -191,7 +219,7 @@ export class KubeletServer {
         return;
       case 'containerLogs':
         this.debugging('containerLogs');
-        await this.containerLogs(parts, q, req, res);
+        await this.containerLogs(parts, q, res);
         return;
       case 'run':
         this.debugging('run');
@@ -239,12 +267,7 @@ export class KubeletServer {
     return c;
   }
 
-  private async containerLogs(
-    parts: string[],
-    q: URLSearchParams,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<void> {
+  private async containerLogs(parts: string[], q: URLSearchParams, res: ServerResponse): Promise<void> {
     const [, ns, podName, containerName] = parts;
     const pod = this.pod(ns, podName);
     const c = await this.container(pod, containerName, boolParam(q, 'previous'));
@@ -263,74 +286,29 @@ export class KubeletServer {
         : sinceSeconds !== undefined
           ? Date.now() - sinceSeconds * 1000
           : undefined,
-      stream: (q.get('stream') as LogOptions['stream']) ?? undefined,
     };
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Transfer-Encoding': 'chunked' });
-    const fh = await open(c.logPath, 'r').catch(() => undefined);
-    if (!fh) {
-      res.end();
-      return;
+    // PodLogsQuerySplitStreams is alpha (off): only the whole log can be asked for.
+    const stream = q.get('stream');
+    if (stream !== null && stream !== 'All') {
+      throw new HttpError(
+        400,
+        `unable to return the given log stream: ${JSON.stringify(stream)}. Please enable PodLogsQuerySplitStreams feature gate in kubelet`,
+      );
     }
     let closed = false;
-    req.on('close', () => {
+    res.on('close', () => {
       closed = true;
     });
-    try {
-      let offset = 0;
-      let carry = '';
-      let budget = opts.limitBytes;
-      const readMore = async (): Promise<string> => {
-        const { size } = await fh.stat();
-        if (size <= offset) return '';
-        const buf = Buffer.alloc(size - offset);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-        offset += bytesRead;
-        return buf.subarray(0, bytesRead).toString('utf8');
-      };
-      const emit = (raw: string, first: boolean): boolean => {
-        const { records, rest } = parseCriLog(carry + raw);
-        carry = rest;
-        let text = renderLog(records, {
-          ...opts,
-          tailLines: first ? opts.tailLines : undefined,
-          limitBytes: budget,
-        });
-        if (budget !== undefined) {
-          budget -= Buffer.byteLength(text);
-          if (budget <= 0) {
-            res.write(text);
-            return false;
-          }
-        }
-        if (text) res.write(text);
-        text = '';
-        return true;
-      };
-      if (!emit(await readMore(), true) || !boolParam(q, 'follow')) {
-        res.end();
-        return;
-      }
-      let idleChecks = 0;
-      while (!closed) {
-        await new Promise((r) => setTimeout(r, 200));
-        const more = await readMore();
-        if (more) {
-          idleChecks = 0;
-          if (!emit(more, false)) break;
-          continue;
-        }
-        if (++idleChecks % 5 === 0) {
-          const st = await this.o.cri.containerStatus(c.id).catch(() => undefined);
-          if (!st || st.status?.state !== 'CONTAINER_RUNNING') {
-            emit(await readMore(), false);
-            break;
-          }
-        }
-      }
-      res.end();
-    } finally {
-      await fh.close();
-    }
+    await writeContainerLog(res, {
+      logPath: c.logPath,
+      options: opts,
+      follow: boolParam(q, 'follow'),
+      closed: () => closed,
+      isRunning: async () => {
+        const st = await this.o.cri.containerStatus(c.id).catch(() => undefined);
+        return st?.status?.state === 'CONTAINER_RUNNING';
+      },
+    });
   }
 
   private async run(

@@ -195,7 +195,11 @@ export function containerResources(r: ResourceInputs): LinuxContainerResources {
   };
 }
 
-function securityContext(pod: Pod, c: Container): LinuxContainerSecurityContext {
+function securityContext(
+  pod: Pod,
+  c: Container,
+  nsTarget: string | undefined,
+): LinuxContainerSecurityContext {
   const psc = pod.spec?.securityContext;
   const sc = c.securityContext;
   const privileged = sc?.privileged === true;
@@ -209,7 +213,7 @@ function securityContext(pod: Pod, c: Container): LinuxContainerSecurityContext 
       addAmbientCapabilities: [],
     },
     privileged,
-    namespaceOptions: namespaceOptions(pod),
+    namespaceOptions: containerNamespaceOptions(pod, nsTarget),
     runAsUser: runAsUser !== undefined ? { value: String(runAsUser) } : null,
     runAsGroup: runAsGroup !== undefined ? { value: String(runAsGroup) } : null,
     runAsUsername: '',
@@ -225,6 +229,16 @@ function securityContext(pod: Pod, c: Container): LinuxContainerSecurityContext 
   };
 }
 
+/**
+ * A container's namespaces (upstream generateLinuxContainerConfig): an ephemeral container with
+ * a target joins the target's PID namespace (TARGET) unless the pod shares one (POD or NODE).
+ */
+export function containerNamespaceOptions(pod: Pod, nsTarget: string | undefined): NamespaceOption {
+  const ns = namespaceOptions(pod);
+  if (nsTarget && ns.pid === 'CONTAINER') return { ...ns, pid: 'TARGET', targetId: nsTarget };
+  return ns;
+}
+
 export interface ContainerInputs {
   pod: Pod;
   container: Container;
@@ -236,6 +250,8 @@ export interface ContainerInputs {
   args: string[];
   mounts: Mount[];
   resources: LinuxContainerResources;
+  /** An ephemeral container's target: the runtime ID of the targetContainerName container. */
+  nsTarget?: string;
 }
 
 export const containerLogPath = (name: string, restartCount: number) => `${name}/${restartCount}.log`;
@@ -277,7 +293,7 @@ export function buildContainerConfig(i: ContainerInputs): ContainerConfig {
       [LABEL_CONTAINER_NAME]: c.name,
     },
     annotations,
-    linux: { resources: i.resources, securityContext: securityContext(pod, c) },
+    linux: { resources: i.resources, securityContext: securityContext(pod, c, i.nsTarget) },
   };
 }
 

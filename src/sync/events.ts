@@ -20,8 +20,18 @@ export function podRef(pod: Pod): EventRef {
   };
 }
 
-/** A container's reference: fieldPath spec.containers{name} / spec.initContainers{name}. */
+/**
+ * A container's reference (upstream GenerateContainerRef): fieldPath spec.containers{name},
+ * spec.initContainers{name} or spec.ephemeralContainers{name}.
+ */
 export function containerRef(pod: Pod, c: Container): EventRef {
-  const isInit = (pod.spec?.initContainers ?? []).some((x) => x.name === c.name);
-  return { ...podRef(pod), fieldPath: `${isInit ? 'spec.initContainers' : 'spec.containers'}{${c.name}}` };
+  const has = (list: readonly { name: string }[] | undefined) => (list ?? []).some((x) => x.name === c.name);
+  const field = has(pod.spec?.containers)
+    ? 'spec.containers'
+    : has(pod.spec?.initContainers)
+      ? 'spec.initContainers'
+      : has(pod.spec?.ephemeralContainers)
+        ? 'spec.ephemeralContainers'
+        : 'spec.containers';
+  return { ...podRef(pod), fieldPath: `${field}{${c.name}}` };
 }

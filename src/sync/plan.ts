@@ -41,6 +41,8 @@ export interface PodActions {
   initContainersToStart: string[];
   /** Regular containers to start, in spec order. */
   containersToStart: string[];
+  /** Ephemeral containers to start (never restarted), in spec order (upstream EphemeralContainersToStart). */
+  ephemeralContainersToStart: string[];
   containersToKill: KillAction[];
   /** Everything is done: initialization finished (or no init containers). */
   initialized: boolean;
@@ -219,6 +221,7 @@ export function computePodActions(input: PlanInput): PodActions {
     sandboxChanged: changed && sandboxId !== '',
     initContainersToStart: [],
     containersToStart: [],
+    ephemeralContainersToStart: [],
     containersToKill: [],
     initialized: false,
   };
@@ -247,6 +250,11 @@ export function computePodActions(input: PlanInput): PodActions {
     a.containersToStart = toStart;
     a.initialized = true;
     return a;
+  }
+
+  // Ephemeral containers may start before initialization completes; they are never restarted.
+  for (const ec of pod.spec?.ephemeralContainers ?? []) {
+    if (!newest(rt, ec.name)) a.ephemeralContainersToStart.push(ec.name);
   }
 
   a.initialized = computeInitContainerActions(input, a);

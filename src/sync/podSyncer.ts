@@ -293,6 +293,12 @@ export class PodSyncer {
       signal,
       result,
     };
+    // Ephemeral containers first (upstream SyncPod step 7), so a failing init container does not
+    // keep a debug container from starting.
+    for (const name of a.ephemeralContainersToStart) {
+      const ec = (pod.spec?.ephemeralContainers ?? []).find((x) => x.name === name);
+      if (ec) await this.startContainer(ec, ctx, ec.targetContainerName);
+    }
     for (const name of a.initContainersToStart) {
       const c = (pod.spec?.initContainers ?? []).find((x) => x.name === name);
       if (!c) continue;
@@ -311,9 +317,7 @@ export class PodSyncer {
   containerGrace(pod: Pod, name: string, reason = ''): number {
     const dgp = pod.metadata?.deletionGracePeriodSeconds;
     if (dgp !== undefined && dgp !== null) return dgp;
-    const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
-      (x) => x.name === name,
-    );
+    const c = podContainerSpec(pod, name);
     if (reason === 'LivenessProbe' && c?.livenessProbe?.terminationGracePeriodSeconds != null) {
       return c.livenessProbe.terminationGracePeriodSeconds;
     }
@@ -337,9 +341,7 @@ export class PodSyncer {
     signal?: AbortSignal,
     opts: { podIPs?: readonly string[]; ordering?: TerminationOrdering } = {},
   ): Promise<void> {
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
-      (x) => x.name === s.name,
-    );
+    const spec = podContainerSpec(pod, s.name);
     if (spec)
       this.d.events.event(
         containerRef(pod, spec),
@@ -480,7 +482,11 @@ export class PodSyncer {
     }
   }
 
-  private async startContainer(c: Container, x: StartContext): Promise<boolean> {
+  /**
+   * Upstream startContainer. `target` is an ephemeral container's targetContainerName: it joins
+   * the PID namespace of that container's newest instance, which must exist.
+   */
+  private async startContainer(c: Container, x: StartContext, target?: string): Promise<boolean> {
     const { pod, rt, signal, result } = x;
     const uid = pod.metadata?.uid ?? '';
     const ref = containerRef(pod, c);
@@ -528,7 +534,7 @@ export class PodSyncer {
         if (idx >= 0) restartCount = idx + 1;
       }
 
-      const config = await this.containerConfig(c, x, image, restartCount).catch((err) => {
+      const config = await this.containerConfig(c, x, image, restartCount, target).catch((err) => {
         const e = err instanceof SyncError ? err : new SyncError('CreateContainerConfigError', errText(err));
         this.d.events.event(ref, 'Warning', 'Failed', `Error: ${e.message}`);
         throw e;
@@ -617,8 +623,15 @@ export class PodSyncer {
     x: StartContext,
     image: { imageRef: string; uid: number | undefined; username: string },
     restartCount: number,
+    target: string | undefined,
   ) {
     const { pod } = x;
+    let nsTarget: string | undefined;
+    if (target) {
+      nsTarget = x.rt?.containers.find((s) => s.name === target)?.id;
+      if (!nsTarget)
+        throw new SyncError('CreateContainerConfigError', `unable to find target container ${target}`);
+    }
     // Upstream order: the environment (and its errors) first, then the non-root check.
     const env = await buildEnv(c, {
       pod,
@@ -655,6 +668,7 @@ export class PodSyncer {
       args,
       mounts,
       resources,
+      ...(nsTarget ? { nsTarget } : {}),
     });
   }
 
@@ -803,6 +817,16 @@ export class TerminationOrdering {
   containerTerminated(name: string): void {
     this.terminated.get(name)?.resolve();
   }
+}
+
+/** A container of the pod by name: regular, init or ephemeral (upstream GetContainerSpec). */
+function podContainerSpec(pod: Pod, name: string): Container | undefined {
+  const s = pod.spec;
+  return (
+    s?.containers.find((x) => x.name === name) ??
+    s?.initContainers?.find((x) => x.name === name) ??
+    s?.ephemeralContainers?.find((x) => x.name === name)
+  );
 }
 
 function errText(err: unknown): string {

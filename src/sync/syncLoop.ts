@@ -207,7 +207,11 @@ export class SyncLoop {
 
   private async terminationMessages(pod: Pod, rt: PodRuntimeStatus): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    const specs = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    const specs = [
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.initContainers ?? []),
+      ...(pod.spec?.ephemeralContainers ?? []),
+    ];
     await Promise.all(
       rt.containers
         .filter((c) => c.state === 'exited')

@@ -673,3 +673,60 @@ describe('terminatedStatus (TerminatePod)', () => {
     expect(statusOf(t, 'i2')?.state).toEqual({ waiting: { reason: 'PodInitializing' } });
   });
 });
+
+// Upstream generateAPIPodStatus: status.ephemeralContainerStatuses from
+// convertToAPIContainerStatuses over pod.spec.ephemeralContainers (not init), sorted by name;
+// the prober never sets started/ready on them, and they do not count for phase or readiness.
+describe('generatePodStatus: ephemeral containers', () => {
+  const debug = { name: 'debugger', image: 'img/debugger:1', targetContainerName: 'a' };
+  const p = pod({ ephemeralContainers: [debug, { name: 'dbg0', image: 'img/dbg0:1' }] });
+
+  it('reports a waiting status for an ephemeral container not started yet', () => {
+    const s = generatePodStatus(input(p, { runtime: runtime([rc('a', 'running'), rc('b', 'running')]) }));
+    expect(s.ephemeralContainerStatuses).toEqual([
+      {
+        name: 'dbg0',
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        image: 'img/dbg0:1',
+        imageID: '',
+      },
+      {
+        name: 'debugger',
+        state: { waiting: { reason: 'ContainerCreating' } },
+        lastState: {},
+        ready: false,
+        restartCount: 0,
+        image: 'img/debugger:1',
+        imageID: '',
+      },
+    ]);
+    expect(s.containerStatuses?.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it('reports running and terminated ephemeral containers without started/ready from probes', () => {
+    const dbg = rc('debugger', 'running');
+    const done = rc('dbg0', 'exited', { exitCode: 3, reason: 'Error' });
+    const s = generatePodStatus(
+      input(p, { runtime: runtime([rc('a', 'running'), rc('b', 'running'), dbg, done]) }),
+    );
+    const [d0, d1] = s.ephemeralContainerStatuses ?? [];
+    expect(d1).toEqual({
+      name: 'debugger',
+      state: { running: { startedAt: T0_S } },
+      lastState: {},
+      ready: false,
+      restartCount: 0,
+      image: 'img/debugger:1',
+      imageID: 'sha256:debugger',
+      containerID: `containerd://${dbg.id}`,
+      resources: {},
+    });
+    expect(d0?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(d0?.started).toBeUndefined();
+    expect(s.phase).toBe('Running');
+    expect(conditionOf(s, 'Ready')?.status).toBe('True');
+  });
+});

@@ -324,3 +324,60 @@ describe('verifyRunAsNonRoot', () => {
     expect(verifyRunAsNonRoot(...nonRoot({ runAsNonRoot: true }), 1000, '')).toBeUndefined();
   });
 });
+
+// Upstream generateLinuxContainerConfig: an ephemeral container with a target shares the
+// target's PID namespace (NamespaceMode TARGET + target_id) only when the pod has no shared or
+// host PID namespace.
+describe('ephemeral container namespace targeting', () => {
+  const ec: Container = { name: 'debugger', image: 'img:1', stdin: true, tty: true };
+  const build = (p: Pod, nsTarget?: string) =>
+    buildContainerConfig({
+      pod: p,
+      container: ec,
+      restartCount: 0,
+      imageRef: 'x',
+      env: new Map(),
+      command: [],
+      args: [],
+      mounts: [],
+      resources: {},
+      ...(nsTarget ? { nsTarget } : {}),
+    });
+
+  it('joins the target container PID namespace', () => {
+    expect(build(pod(), 'cid-app').linux?.securityContext?.namespaceOptions).toEqual({
+      network: 'POD',
+      pid: 'TARGET',
+      ipc: 'POD',
+      targetId: 'cid-app',
+    });
+  });
+
+  it('keeps a shared or host PID namespace', () => {
+    expect(
+      build(pod({ shareProcessNamespace: true }), 'cid-app').linux?.securityContext?.namespaceOptions,
+    ).toEqual({
+      network: 'POD',
+      pid: 'POD',
+      ipc: 'POD',
+    });
+    expect(build(pod({ hostPID: true }), 'cid-app').linux?.securityContext?.namespaceOptions?.pid).toBe(
+      'NODE',
+    );
+  });
+
+  it('has its own PID namespace without a target', () => {
+    expect(build(pod()).linux?.securityContext?.namespaceOptions?.pid).toBe('CONTAINER');
+  });
+
+  it('carries the regular container labels, and stdin/tty', () => {
+    const cfg = build(pod(), 'cid-app');
+    expect(cfg.labels).toEqual({
+      'io.kubernetes.pod.name': 'web',
+      'io.kubernetes.pod.namespace': 'ns1',
+      'io.kubernetes.pod.uid': 'u-1',
+      'io.kubernetes.container.name': 'debugger',
+    });
+    expect([cfg.stdin, cfg.tty]).toEqual([true, true]);
+  });
+});

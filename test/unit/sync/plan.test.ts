@@ -248,3 +248,57 @@ describe('computePodActions', () => {
     });
   });
 });
+
+// Upstream computePodActions: ephemeral containers without any runtime instance are started in
+// the existing sandbox (EphemeralContainersToStart), even before initialization completes, and
+// are never restarted.
+describe('computePodActions: ephemeral containers', () => {
+  const debug = { name: 'debugger', image: img, targetContainerName: 'app' };
+
+  it('starts an ephemeral container that has no runtime instance yet', () => {
+    const a = plan(pod({ ephemeralContainers: [debug] }), rt([ctr('app', 'running')]));
+    expect(a).toMatchObject({
+      killPod: false,
+      createSandbox: false,
+      ephemeralContainersToStart: ['debugger'],
+      containersToStart: [],
+      containersToKill: [],
+    });
+  });
+
+  it('never restarts an ephemeral container, whatever its state and the restartPolicy', () => {
+    for (const state of ['exited', 'running', 'created', 'unknown'] as const) {
+      const a = plan(
+        pod({ ephemeralContainers: [debug], restartPolicy: 'Always' }),
+        rt([ctr('app', 'running'), ctr('debugger', state, { exitCode: 1 })]),
+      );
+      expect(a.ephemeralContainersToStart).toEqual([]);
+      expect(a.containersToKill).toEqual([]);
+    }
+  });
+
+  it('starts ephemeral containers while init containers still run', () => {
+    const a = plan(
+      pod({ initContainers: [c('i1'), c('i2')], ephemeralContainers: [debug, { name: 'dbg2', image: img }] }),
+      rt([ctr('i1', 'running')]),
+    );
+    expect(a).toMatchObject({
+      initialized: false,
+      initContainersToStart: [],
+      ephemeralContainersToStart: ['debugger', 'dbg2'],
+    });
+  });
+
+  it('starts none when the sandbox is being re-created', () => {
+    const a = plan(pod({ ephemeralContainers: [debug] }), rt([ctr('app', 'exited')], { ready: false }));
+    expect(a).toMatchObject({ createSandbox: true, ephemeralContainersToStart: [] });
+  });
+
+  it('does not count a running ephemeral container as keeping the pod alive', () => {
+    const a = plan(
+      pod({ ephemeralContainers: [debug], restartPolicy: 'Never' }),
+      rt([ctr('app', 'exited', { exitCode: 0 }), ctr('debugger', 'running')]),
+    );
+    expect(a.killPod).toBe(true);
+  });
+});
