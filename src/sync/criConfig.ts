@@ -37,12 +37,6 @@ export const podDesc = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.name
 export const podLogDir = (podLogsDir: string, pod: Pod) =>
   `${podLogsDir}/${pod.metadata?.namespace}_${pod.metadata?.name}_${pod.metadata?.uid}`;
 
-/** spec.hostname or the pod name, cut to 63 chars without a trailing '-' or '.'. */
-export function podHostname(pod: Pod): string {
-  const h = (pod.spec?.hostname || pod.metadata?.name || '').slice(0, 63);
-  return h.replace(/[-.]+$/, '');
-}
-
 export const allContainers = (pod: Pod): Container[] => [
   ...(pod.spec?.initContainers ?? []),
   ...(pod.spec?.containers ?? []),
@@ -88,6 +82,8 @@ export interface SandboxInputs {
   podLogsDir: string;
   dns: DnsConfig;
   cgroupParent: string;
+  /** The kernel hostname (hostname.ts getNodenameForKernel); unused for hostNetwork pods. */
+  hostname: string;
 }
 
 export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
@@ -105,7 +101,7 @@ export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
       uid: meta.uid ?? '',
       attempt: i.attempt,
     },
-    hostname: spec?.hostNetwork ? '' : podHostname(pod),
+    hostname: spec?.hostNetwork ? '' : i.hostname,
     logDirectory: podLogDir(i.podLogsDir, pod),
     dnsConfig: { servers: i.dns.servers, searches: i.dns.searches, options: i.dns.options },
     portMappings: portMappings(pod),
