@@ -52,11 +52,13 @@ import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
 import { podQOSClass } from './status/qos.js';
+import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
 import { LogRotator } from './sync/logRotation.js';
 import { PodSyncer } from './sync/podSyncer.js';
 import { SyncLoop } from './sync/syncLoop.js';
+import { newSysctlAllowlist, safeSysctlAllowlist } from './sync/sysctl.js';
 import { sleep } from './util/abort.js';
 import { createLogger, type Logger } from './util/log.js';
 import { cpuToMillis, memoryToBytes } from './util/quantity.js';
@@ -382,6 +384,11 @@ export async function main(argv: string[]): Promise<number> {
       return st === 'sync' || st === 'terminating';
     },
   });
+  // Safe sysctls can always be used as unsafe ones: one allowlist (upstream NewMainKubelet).
+  const sysctlAllowlist = newSysctlAllowlist([
+    ...safeSysctlAllowlist(facts.kernelVersion),
+    ...cfg.allowedUnsafeSysctls,
+  ]);
   syncLoop = new SyncLoop({
     nodeName: cfg.nodeName,
     cri,
@@ -393,11 +400,13 @@ export async function main(argv: string[]): Promise<number> {
     events: recorder,
     runtimeName: () => health.current.runtimeName || 'containerd',
     hostIPs,
-    admissionNode: () => ({
+    admissionNode: (): AdmissionNode => ({
       name: cfg.nodeName,
       labels: nodeLabels,
       allocatable,
       pressure: eviction.nodeConditions(),
+      os: 'linux',
+      sysctls: sysctlAllowlist,
     }),
     probes: probeManager,
     cgroups: cgroups.enabled ? cgroups : undefined,

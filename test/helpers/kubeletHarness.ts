@@ -10,6 +10,7 @@ import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
 import { PodSyncer } from '../../src/sync/podSyncer.js';
 import { type PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
+import { newSysctlAllowlist, safeSysctlAllowlist } from '../../src/sync/sysctl.js';
 import { Semaphore } from '../../src/util/semaphore.js';
 import { VolumeManager } from '../../src/volumes/manager.js';
 
@@ -132,6 +133,8 @@ export class KubeletHarness {
           pods: 110,
         },
         pressure: opts.pressure?.() ?? [],
+        os: 'linux',
+        sysctls: newSysctlAllowlist(safeSysctlAllowlist('6.1.0')),
       }),
       housekeepingMs: opts.housekeepingMs ?? 300,
       resyncMs: opts.resyncMs ?? 5_000,
