@@ -6,6 +6,7 @@ import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
+import { ServiceCache } from './api/serviceCache.js';
 import {
   CgroupFs,
   CgroupManager,
@@ -253,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
   await health.check(signal);
 
   const lookups = new ObjectLookups(rest);
+  // Service-link variables (upstream serviceLister): one cluster-wide list+watch of Services.
+  const serviceCache = new ServiceCache({ rest, logger: log });
   const tokens = new TokenManager(rest);
   const images = new ImageManager(cri, recorder, {
     maxParallelPulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? 10),
@@ -356,7 +359,7 @@ export async function main(argv: string[]): Promise<number> {
     envLookup: {
       configMap: (n, name) => lookups.configMap(n, name),
       secret: (n, name) => lookups.secret(n, name),
-      services: async () => lookups.allServices(),
+      services: async (namespace) => serviceCache.forNamespace(namespace),
     },
     hostIPs,
     criLimiter: new Semaphore(Number(process.env.KUBELET_TS_CRI_CONCURRENCY) || 4),
@@ -647,6 +650,7 @@ export async function main(argv: string[]): Promise<number> {
     statusUpdater.run(signal),
     lease.run(signal),
     podSource.run(signal),
+    serviceCache.run(signal),
     syncLoop.run(signal),
     eviction.run(signal),
     pressureMonitor.run(signal),

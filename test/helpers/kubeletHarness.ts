@@ -45,8 +45,8 @@ export class KubeletHarness {
   /** The API objects the kubelet reads, by `<namespace>/<name>`; tests add, change and remove them. */
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
-  /** Every Service (for service-link variables); undefined: no service variables at all. */
-  services: Service[] | undefined;
+  /** Every Service (for service-link variables); undefined: not read yet (CreateContainerConfigError). */
+  services: Service[] | undefined = [];
   readonly cri: CriClient;
   readonly loop: SyncLoop;
   readonly statuses: StatusManager;
