@@ -24,6 +24,7 @@ import type {
 } from '../cri/types.js';
 import type { DnsConfig } from './dns.js';
 import { containerHash } from './hash.js';
+import { normalizeSysctlName } from './sysctl.js';
 
 /**
  * PURE builders of the CRI objects the kubelet writes (upstream kuberuntime_sandbox*.go and
@@ -93,7 +94,8 @@ export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
   const psc = spec?.securityContext;
   const privileged = allContainers(pod).some((c) => c.securityContext?.privileged === true);
   const sysctls: Record<string, string> = {};
-  for (const s of psc?.sysctls ?? []) sysctls[s.name.replace(/\//g, '.')] = s.value;
+  // Upstream ConvertPodSysctlsVariableToDotsSeparator before the sandbox config.
+  for (const s of psc?.sysctls ?? []) sysctls[normalizeSysctlName(s.name)] = s.value;
   return {
     metadata: {
       name: meta.name ?? '',

@@ -128,7 +128,10 @@ describe('buildSandboxConfig', () => {
           runAsGroup: 3000,
           fsGroup: 2000,
           supplementalGroups: [4000],
-          sysctls: [{ name: 'net/ipv4/ip_unprivileged_port_start', value: '0' }],
+          sysctls: [
+            { name: 'net/ipv4/ip_unprivileged_port_start', value: '0' },
+            { name: 'net/ipv4/conf/eno2.100/rp_filter', value: '1' },
+          ],
         },
         initContainers: [{ name: 'i', securityContext: { privileged: true } }],
       }),
@@ -139,7 +142,11 @@ describe('buildSandboxConfig', () => {
       runAsGroup: { value: '3000' },
       supplementalGroups: ['2000', '4000'],
     });
-    expect(cfg.linux?.sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
+    // upstream NormalizeName: a '.' inside a '/'-separated name stays part of the segment
+    expect(cfg.linux?.sysctls).toEqual({
+      'net.ipv4.ip_unprivileged_port_start': '0',
+      'net.ipv4.conf.eno2/100.rp_filter': '1',
+    });
   });
 });
 
