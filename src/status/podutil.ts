@@ -1,4 +1,4 @@
-import type { Container, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus } from '../api/types.js';
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 
 export type ContainerState = NonNullable<ContainerStatus['state']>;
 
