@@ -6,6 +6,7 @@ import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
+import { ServiceCache } from './api/serviceCache.js';
 import {
   CgroupFs,
   CgroupManager,
@@ -52,11 +53,13 @@ import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
 import { podQOSClass } from './status/qos.js';
+import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
 import { LogRotator } from './sync/logRotation.js';
 import { PodSyncer } from './sync/podSyncer.js';
 import { SyncLoop } from './sync/syncLoop.js';
+import { newSysctlAllowlist, safeSysctlAllowlist } from './sync/sysctl.js';
 import { sleep } from './util/abort.js';
 import { createLogger, type Logger } from './util/log.js';
 import { cpuToMillis, memoryToBytes } from './util/quantity.js';
@@ -251,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
   await health.check(signal);
 
   const lookups = new ObjectLookups(rest);
+  // Service-link variables (upstream serviceLister): one cluster-wide list+watch of Services.
+  const serviceCache = new ServiceCache({ rest, logger: log });
   const tokens = new TokenManager(rest);
   const images = new ImageManager(cri, recorder, {
     maxParallelPulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? 10),
@@ -354,7 +359,7 @@ export async function main(argv: string[]): Promise<number> {
     envLookup: {
       configMap: (n, name) => lookups.configMap(n, name),
       secret: (n, name) => lookups.secret(n, name),
-      services: async () => lookups.allServices(),
+      services: async (namespace) => serviceCache.forNamespace(namespace),
     },
     hostIPs,
     criLimiter: new Semaphore(Number(process.env.KUBELET_TS_CRI_CONCURRENCY) || 4),
@@ -382,6 +387,11 @@ export async function main(argv: string[]): Promise<number> {
       return st === 'sync' || st === 'terminating';
     },
   });
+  // Safe sysctls can always be used as unsafe ones: one allowlist (upstream NewMainKubelet).
+  const sysctlAllowlist = newSysctlAllowlist([
+    ...safeSysctlAllowlist(facts.kernelVersion),
+    ...cfg.allowedUnsafeSysctls,
+  ]);
   syncLoop = new SyncLoop({
     nodeName: cfg.nodeName,
     cri,
@@ -393,11 +403,13 @@ export async function main(argv: string[]): Promise<number> {
     events: recorder,
     runtimeName: () => health.current.runtimeName || 'containerd',
     hostIPs,
-    admissionNode: () => ({
+    admissionNode: (): AdmissionNode => ({
       name: cfg.nodeName,
       labels: nodeLabels,
       allocatable,
       pressure: eviction.nodeConditions(),
+      os: 'linux',
+      sysctls: sysctlAllowlist,
     }),
     probes: probeManager,
     cgroups: cgroups.enabled ? cgroups : undefined,
@@ -638,6 +650,7 @@ export async function main(argv: string[]): Promise<number> {
     statusUpdater.run(signal),
     lease.run(signal),
     podSource.run(signal),
+    serviceCache.run(signal),
     syncLoop.run(signal),
     eviction.run(signal),
     pressureMonitor.run(signal),

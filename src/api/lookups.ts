@@ -1,14 +1,13 @@
 import { isNotFound } from './errors.js';
 import type { RestClient } from './rest.js';
-import type { ConfigMap, ObjectList, Secret, Service } from './types.js';
+import type { ConfigMap, Secret } from './types.js';
 
 const ns = (n: string) => encodeURIComponent(n);
 
 /**
  * GETs of the objects pods refer to (a 404 is `undefined`; other errors throw), with a short
  * TTL cache and one shared request per object in flight. Every pod sync re-reads its volumes'
- * objects, so without this a burst of pods multiplies identical GETs (kube-root-ca.crt, the
- * Services list) and exhausts the client's rate limit. The TTL is far below the ~1 min in which
+ * objects, so without this a burst of pods multiplies identical GETs (kube-root-ca.crt) and exhausts the client's rate limit. The TTL is far below the ~1 min in which
  * upstream propagates ConfigMap/Secret changes to volumes.
  */
 export class ObjectLookups {
@@ -17,7 +16,6 @@ export class ObjectLookups {
   constructor(
     private readonly rest: RestClient,
     private readonly ttlMs = 2_000,
-    private readonly serviceTtlMs = 10_000,
     private readonly maxEntries = 2_000,
   ) {}
 
@@ -31,15 +29,6 @@ export class ObjectLookups {
     return this.cached(`secret/${namespace}/${name}`, this.ttlMs, () =>
       this.getOrUndefined<Secret>(`/api/v1/namespaces/${ns(namespace)}/secrets/${ns(name)}`),
     );
-  }
-
-  /** Every Service (for service-link variables): nodes may list services. */
-  allServices(): Promise<Service[]> {
-    return this.cached('services', this.serviceTtlMs, async () => {
-      const list = await this.rest.get<ObjectList<Service>>('/api/v1/services');
-      for (const s of list.items) s.metadata ??= {};
-      return list.items;
-    });
   }
 
   private async getOrUndefined<T>(path: string): Promise<T | undefined> {

@@ -62,6 +62,7 @@ export interface KubeletConfiguration {
   maxPods?: number;
   podsPerCore?: number;
   podPidsLimit?: number;
+  allowedUnsafeSysctls?: string[];
 
   clusterDNS?: string[];
   clusterDomain?: string;

@@ -167,6 +167,7 @@ export function applyDefaults(
     maxPods: orIfZero(cfg.maxPods, 110),
     podsPerCore: cfg.podsPerCore ?? 0,
     podPidsLimit: cfg.podPidsLimit === undefined || cfg.podPidsLimit < 0 ? -1 : cfg.podPidsLimit,
+    allowedUnsafeSysctls: cfg.allowedUnsafeSysctls ?? [],
 
     clusterDNS: cfg.clusterDNS ?? [],
     clusterDomain: cfg.clusterDomain ?? '',

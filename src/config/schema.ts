@@ -75,6 +75,7 @@ export const KUBELET_CONFIG_SCHEMA: SchemaOf<KubeletConfiguration> = {
   podsPerCore: 'int',
   podPidsLimit: 'int',
   clusterDNS: 'stringList',
+  allowedUnsafeSysctls: 'stringList',
   clusterDomain: 'string',
   resolvConf: 'string',
   cgroupDriver: 'string',
@@ -121,7 +122,6 @@ export const KUBELET_CONFIG_SCHEMA: SchemaOf<KubeletConfiguration> = {
  * (kubeadm writes several), so they get a softer warning than a misspelt field.
  */
 export const UPSTREAM_ONLY_FIELDS: ReadonlySet<string> = new Set([
-  'allowedUnsafeSysctls',
   'configMapAndSecretChangeDetectionStrategy',
   'containerLogMaxWorkers',
   'containerLogMonitorInterval',

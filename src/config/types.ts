@@ -104,6 +104,8 @@ export interface ResolvedConfig {
   podsPerCore: number;
   /** -1 = no per-pod limit (node allocatable only). */
   podPidsLimit: number;
+  /** Sysctl names or patterns ending in `*` allowed beyond the safe set (admission, SysctlForbidden). */
+  allowedUnsafeSysctls: string[];
 
   // DNS.
   clusterDNS: string[];

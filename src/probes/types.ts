@@ -1,7 +1,9 @@
+import type { RestartPolicyOf } from '../api/pod.js';
+
 /**
  * The shapes src/probes works on. They are structural subsets of the core/v1 API types (a
- * `Pod` from src/api is assignable to `ProbePod`), so this room depends on src/cri and src/util
- * only, as the house plan asks.
+ * `Pod` from src/api is assignable to `ProbePod`), so this room depends on src/cri, src/util
+ * and the shared pod vocabulary of src/api/pod.ts only, as the house plan asks.
  */
 
 export type ProbeType = 'liveness' | 'readiness' | 'startup';
@@ -64,11 +66,10 @@ export interface LifecycleHandler {
   tcpSocket?: TcpSocketAction;
 }
 
-export interface ProbeContainer {
+export interface ProbeContainer extends RestartPolicyOf {
   name: string;
   ports?: { name?: string; containerPort: number }[];
   env?: { name: string; value?: string }[];
-  restartPolicy?: string;
   livenessProbe?: ProbeSpec;
   readinessProbe?: ProbeSpec;
   startupProbe?: ProbeSpec;

@@ -1,3 +1,4 @@
+import { containerShouldRestart } from '../api/pod.js';
 import type { Logger } from '../util/log.js';
 import type { Semaphore } from '../util/semaphore.js';
 import type { ExecRunner } from './exec.js';
@@ -212,11 +213,9 @@ export class ProbeWorker {
     return Number.isFinite(startedAt) && startedAt < this.host.startedAt - ADOPTION_GRACE_MS;
   }
 
+  /** Upstream doProbe with ContainerRestartRules: the container's rules and policy, then the pod's. */
   private willRestart(exitCode: number): boolean {
-    const policy = this.container.restartPolicy ?? this.pod.spec?.restartPolicy ?? 'Always';
-    if (policy === 'Never') return false;
-    if (policy === 'OnFailure') return exitCode !== 0;
-    return true;
+    return containerShouldRestart(this.container, this.pod.spec ?? {}, exitCode);
   }
 
   /** One probe (upstream worker.doProbe); returns whether the worker keeps going. */

@@ -119,6 +119,20 @@ export function readyCondition(
   return cond(pod, CONDITION.ready, 'True');
 }
 
+/**
+ * Upstream NeedToReconcilePodReadiness: a pod with readiness gates whose Ready condition in the
+ * API (status and message) is not what its API status implies, e.g. after someone else set a
+ * gate's condition through the status subresource. The kubelet then syncs the pod at once.
+ */
+export function needToReconcilePodReadiness(pod: Pod): boolean {
+  if ((pod.spec?.readinessGates ?? []).length === 0) return false;
+  const status = pod.status ?? {};
+  const current = findCondition(status.conditions, CONDITION.ready);
+  if (!current) return false;
+  const want = readyCondition(pod, status.conditions ?? [], status.containerStatuses, status.phase ?? '');
+  return current.status !== want.status || (current.message ?? '') !== (want.message ?? '');
+}
+
 /** True if a regular container is running or terminated (upstream HasAnyRegularContainerStarted). */
 export function hasAnyRegularContainerStarted(
   pod: Pod,

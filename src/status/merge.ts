@@ -1,7 +1,8 @@
-import type { ContainerStatus, Pod, PodCondition, PodSpec, PodStatus } from '../api/types.js';
+import type { Container, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus } from '../api/types.js';
 import { CONDITION, forceTerminalReadiness, isKubeletCondition, stampTransitionTimes } from './conditions.js';
 import {
   clone,
+  containerShouldRestart,
   isMirrorPod,
   isRestartableInitContainer,
   isTerminalPhase,
@@ -66,14 +67,18 @@ export function mergePodStatus(
 function checkList(
   olds: readonly ContainerStatus[] | undefined,
   news: readonly ContainerStatus[] | undefined,
-  restartPolicy: string | undefined,
+  specs: readonly Container[],
+  spec: PodSpec,
   skip: (name: string) => boolean,
   what: string,
 ): string | undefined {
   for (const o of olds ?? []) {
     const t = o.state?.terminated;
     if (!t || skip(o.name)) continue;
-    if (t.exitCode !== 0 && restartPolicy === 'OnFailure') continue;
+    if (t.exitCode !== 0 && spec.restartPolicy === 'OnFailure') continue;
+    // ContainerRestartRules: the container's own policy or rules may restart it.
+    const c = specs.find((x) => x.name === o.name);
+    if (c && containerShouldRestart(c, spec, t.exitCode)) continue;
     const n = news?.find((x) => x.name === o.name);
     if (n && !n.state?.terminated) {
       return `terminated ${what}${o.name} attempted illegal transition to non-terminated state`;
@@ -85,7 +90,8 @@ function checkList(
 /**
  * Upstream checkContainerStateTransition: unless restartPolicy is Always, a terminated container
  * (or regular init container) may not go back to a non-terminated state, except a failed one
- * under OnFailure. Returns the error message, or undefined when the transition is legal.
+ * under OnFailure or one its container restartPolicy / restartPolicyRules restart. Returns the
+ * error message, or undefined when the transition is legal.
  */
 export function checkContainerStateTransition(
   oldStatus: PodStatus,
@@ -96,7 +102,8 @@ export function checkContainerStateTransition(
   const regular = checkList(
     oldStatus.containerStatuses,
     status.containerStatuses,
-    spec.restartPolicy,
+    spec.containers,
+    spec,
     () => false,
     'container ',
   );
@@ -107,7 +114,7 @@ export function checkContainerStateTransition(
     if (inits[i]?.name !== o.name) return `found mismatch between pod spec and status, container: ${o.name}`;
   }
   const sidecar = (name: string) => isRestartableInitContainer(inits.find((c) => c.name === name));
-  return checkList(olds, status.initContainerStatuses, spec.restartPolicy, sidecar, 'init container ');
+  return checkList(olds, status.initContainerStatuses, inits, spec, sidecar, 'init container ');
 }
 
 /**

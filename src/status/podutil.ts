@@ -1,4 +1,4 @@
-import type { Container, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus } from '../api/types.js';
+import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 
 export type ContainerState = NonNullable<ContainerStatus['state']>;
 
@@ -56,41 +56,7 @@ export function replaceOrAppendCondition(
   return conditions;
 }
 
-/**
- * Whether a container should run again after exiting with `exitCode` (upstream
- * podutil.ContainerShouldRestart, ContainerRestartRules on): container restartPolicyRules first,
- * then the container's restartPolicy, then the pod's.
- */
-export function containerShouldRestart(container: Container, spec: PodSpec, exitCode: number): boolean {
-  if (container.restartPolicy !== undefined) {
-    for (const rule of container.restartPolicyRules ?? []) {
-      const codes = rule.exitCodes;
-      if (!codes) continue;
-      const matched = (codes.values ?? []).includes(exitCode);
-      const hit = (codes.operator === 'In' && matched) || (codes.operator === 'NotIn' && !matched);
-      if (hit) {
-        if (rule.action === 'Restart') return true;
-        break;
-      }
-    }
-    switch (container.restartPolicy) {
-      case 'Always':
-        return true;
-      case 'OnFailure':
-        return exitCode !== 0;
-      case 'Never':
-        return false;
-    }
-  }
-  switch (spec.restartPolicy) {
-    case 'OnFailure':
-      return exitCode !== 0;
-    case 'Never':
-      return false;
-    default:
-      return true;
-  }
-}
+export { containerShouldRestart } from '../api/pod.js';
 
 /** Deep copy of plain JSON data. */
 export function clone<T>(v: T): T {

@@ -2,6 +2,7 @@ import type { Container, Pod } from '../api/types.js';
 import { podQOSClass } from '../status/qos.js';
 import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import { CRITICAL_PRIORITY } from './qos.js';
+import { admitSysctls, type SysctlAllowlist } from './sysctl.js';
 
 export interface AdmissionNode {
   name: string;
@@ -9,6 +10,10 @@ export interface AdmissionNode {
   allocatable: { cpuMillis: number; memoryBytes: number; ephemeralBytes: number; pods: number };
   /** Node pressure conditions the eviction manager reports now (MemoryPressure, DiskPressure, PIDPressure). */
   pressure?: readonly string[];
+  /** The node's OS as upstream's runtime.GOOS ('linux'). */
+  os: string;
+  /** Safe sysctls for the kernel plus allowedUnsafeSysctls (sysctl.ts). */
+  sysctls: SysctlAllowlist;
 }
 
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
@@ -164,39 +169,55 @@ export function admitUnderPressure(pod: Pod, conditions: readonly string[]): Adm
   return { admit: false, reason: 'Evicted', message: `The node had condition: [${conditions.join(' ')}]. ` };
 }
 
+const LABEL_OS = 'kubernetes.io/os';
+
 /**
- * PURE: upstream's kubelet admission (lifecycle/predicate.go generalFilter + resource fit):
- * node name, node selector/affinity, host ports, then resources (pods, cpu, memory,
- * ephemeral-storage) against allocatable minus the requests of `active` pods.
+ * Upstream rejectPodAdmissionBasedOnOSSelector: the pod's own `kubernetes.io/os` label (not its
+ * nodeSelector) must name the node's OS; the node label is taken as the OS itself.
+ */
+function rejectBasedOnOSSelector(pod: Pod, os: string): boolean {
+  const want = pod.metadata?.labels?.[LABEL_OS];
+  return want !== undefined && want !== os;
+}
+
+/** Upstream rejectPodAdmissionBasedOnOSField: spec.os.name must be the node's OS. */
+function rejectBasedOnOSField(pod: Pod, os: string): boolean {
+  const name = pod.spec?.os?.name;
+  return name !== undefined && name !== os;
+}
+
+/**
+ * PURE: upstream's kubelet admission handlers in their order: the eviction manager's
+ * (pressure), the sysctl allowlist (SysctlForbidden), then the predicate handler: OS label
+ * (PodOSSelectorNodeLabelDoesNotMatch), spec.os (PodOSNotSupported), and the general filter
+ * (lifecycle/predicate.go, scheduler AdmissionCheck): resources (pods, cpu, memory,
+ * ephemeral-storage against allocatable minus the requests of `active` pods), node
+ * selector/affinity, node name, host ports; the first failure is reported.
  */
 export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult {
   const pressure = admitUnderPressure(pod, node.pressure ?? []);
   if (!pressure.admit) return pressure;
-  if (pod.spec?.nodeName && pod.spec.nodeName !== node.name) {
+  const sysctls = admitSysctls(pod, node.sysctls);
+  if (!sysctls.admit) return sysctls;
+  if (rejectBasedOnOSSelector(pod, node.os)) {
     return {
       admit: false,
-      reason: 'NodeName',
-      message: "Predicate NodeName failed: node(s) didn't match the requested node name",
+      reason: 'PodOSSelectorNodeLabelDoesNotMatch',
+      message: "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
     };
   }
-  if (!matchesNode(pod, node)) {
+  if (rejectBasedOnOSField(pod, node.os)) {
     return {
       admit: false,
-      reason: 'NodeAffinity',
-      message: "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+      reason: 'PodOSNotSupported',
+      message: "Failed to admit pod as the OS field doesn't match node OS",
     };
   }
-  const mine = hostPorts(pod);
-  if (mine.length > 0) {
-    const used = active.flatMap(hostPorts);
-    if (mine.some((p) => used.some((u) => portsConflict(p, u)))) {
-      return {
-        admit: false,
-        reason: 'NodePorts',
-        message: "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
-      };
-    }
-  }
+  return resourcesFit(pod, active, node) ?? placementFit(pod, active, node) ?? { admit: true };
+}
+
+/** Upstream noderesources.Fits as the kubelet reports it (InsufficientResourceError). */
+function resourcesFit(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult | undefined {
   const a = node.allocatable;
   if (active.length + 1 > a.pods) {
     return {
@@ -221,5 +242,35 @@ export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitRes
       };
     }
   }
-  return { admit: true };
+  return undefined;
+}
+
+/** The node affinity, node name and host port predicates (PredicateFailureError). */
+function placementFit(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult | undefined {
+  if (!matchesNode(pod, node)) {
+    return {
+      admit: false,
+      reason: 'NodeAffinity',
+      message: "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+    };
+  }
+  if (pod.spec?.nodeName && pod.spec.nodeName !== node.name) {
+    return {
+      admit: false,
+      reason: 'NodeName',
+      message: "Predicate NodeName failed: node(s) didn't match the requested node name",
+    };
+  }
+  const mine = hostPorts(pod);
+  if (mine.length > 0) {
+    const used = active.flatMap(hostPorts);
+    if (mine.some((p) => used.some((u) => portsConflict(p, u)))) {
+      return {
+        admit: false,
+        reason: 'NodePorts',
+        message: "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports",
+      };
+    }
+  }
+  return undefined;
 }

@@ -17,21 +17,15 @@ fe00::1\tip6-allnodes
 fe00::2\tip6-allrouters
 `;
 
-/** PURE: the managed hosts file content for a non-hostNetwork pod (upstream managedHostsFileContent). */
-export function hostsFileContent(
-  pod: Pod,
-  podIPs: string[],
-  hostname: string,
-  clusterDomain: string,
-): string {
+/**
+ * PURE: the managed hosts file content for a non-hostNetwork pod (upstream
+ * managedHostsFileContent): one line per pod IP, `<ip>\t<hostname>.<hostDomain>\t<hostname>`
+ * when the pod has a domain, else `<ip>\t<hostname>`.
+ */
+export function hostsFileContent(pod: Pod, podIPs: string[], hostname: string, hostDomain: string): string {
   let out = HOSTS_HEADER;
-  const sub = pod.spec?.subdomain;
   for (const ip of podIPs) {
-    if (sub) {
-      out += `${ip}\t${hostname}.${sub}.${pod.metadata?.namespace}.svc.${clusterDomain}\t${hostname}\n`;
-    } else {
-      out += `${ip}\t${hostname}\n`;
-    }
+    out += hostDomain ? `${ip}\t${hostname}.${hostDomain}\t${hostname}\n` : `${ip}\t${hostname}\n`;
   }
   return out + hostAliasesEntries(pod);
 }

@@ -24,6 +24,7 @@ import type {
 } from '../cri/types.js';
 import type { DnsConfig } from './dns.js';
 import { containerHash } from './hash.js';
+import { normalizeSysctlName } from './sysctl.js';
 
 /**
  * PURE builders of the CRI objects the kubelet writes (upstream kuberuntime_sandbox*.go and
@@ -36,12 +37,6 @@ export const podDesc = (pod: Pod) => `${pod.metadata?.name}_${pod.metadata?.name
 /** /var/log/pods/<ns>_<name>_<uid> */
 export const podLogDir = (podLogsDir: string, pod: Pod) =>
   `${podLogsDir}/${pod.metadata?.namespace}_${pod.metadata?.name}_${pod.metadata?.uid}`;
-
-/** spec.hostname or the pod name, cut to 63 chars without a trailing '-' or '.'. */
-export function podHostname(pod: Pod): string {
-  const h = (pod.spec?.hostname || pod.metadata?.name || '').slice(0, 63);
-  return h.replace(/[-.]+$/, '');
-}
 
 export const allContainers = (pod: Pod): Container[] => [
   ...(pod.spec?.initContainers ?? []),
@@ -88,6 +83,8 @@ export interface SandboxInputs {
   podLogsDir: string;
   dns: DnsConfig;
   cgroupParent: string;
+  /** The kernel hostname (hostname.ts getNodenameForKernel); unused for hostNetwork pods. */
+  hostname: string;
 }
 
 export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
@@ -97,7 +94,8 @@ export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
   const psc = spec?.securityContext;
   const privileged = allContainers(pod).some((c) => c.securityContext?.privileged === true);
   const sysctls: Record<string, string> = {};
-  for (const s of psc?.sysctls ?? []) sysctls[s.name.replace(/\//g, '.')] = s.value;
+  // Upstream ConvertPodSysctlsVariableToDotsSeparator before the sandbox config.
+  for (const s of psc?.sysctls ?? []) sysctls[normalizeSysctlName(s.name)] = s.value;
   return {
     metadata: {
       name: meta.name ?? '',
@@ -105,7 +103,7 @@ export function buildSandboxConfig(i: SandboxInputs): PodSandboxConfig {
       uid: meta.uid ?? '',
       attempt: i.attempt,
     },
-    hostname: spec?.hostNetwork ? '' : podHostname(pod),
+    hostname: spec?.hostNetwork ? '' : i.hostname,
     logDirectory: podLogDir(i.podLogsDir, pod),
     dnsConfig: { servers: i.dns.servers, searches: i.dns.searches, options: i.dns.options },
     portMappings: portMappings(pod),

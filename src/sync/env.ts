@@ -6,6 +6,7 @@ import {
   type ResourceFieldSelector,
 } from '../api/resource.js';
 import type { ConfigMap, Container, Pod, Secret, Service } from '../api/types.js';
+import { isStaticPod } from '../status/podutil.js';
 import { expand, lookupIn } from '../util/expand.js';
 import { SyncError } from './errors.js';
 
@@ -13,7 +14,10 @@ import { SyncError } from './errors.js';
 export interface EnvLookup {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
-  /** Services for service-link variables; undefined when unknown (variables omitted). */
+  /**
+   * Services for service-link variables (at least the namespace's and default/kubernetes);
+   * undefined until they have been read once. Without this lookup there are no service variables.
+   */
   services?(namespace: string): Promise<Service[] | undefined>;
 }
 
@@ -134,6 +138,10 @@ export async function buildEnv(c: Container, ctx: EnvContext): Promise<Map<strin
   let svcEnv = new Map<string, string>();
   if (lookup.services) {
     const list = await lookup.services(ns);
+    // Upstream makeEnvironmentVariables: a non-static pod waits for the Service informer.
+    if (!list && !isStaticPod(pod)) {
+      throw configError('services have not yet been read at least once, cannot construct envvars');
+    }
     if (list) svcEnv = serviceEnv(servicesForPod(list, ns, pod.spec?.enableServiceLinks !== false));
   }
 

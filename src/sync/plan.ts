@@ -1,5 +1,6 @@
 import type { Container, Pod } from '../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus, SandboxStatus } from '../cri/runtimeState.js';
+import { containerShouldRestart } from '../status/podutil.js';
 import { containerHash } from './hash.js';
 
 /**
@@ -67,7 +68,12 @@ export function podSandboxChanged(pod: Pod, rt: PodRuntimeStatus | undefined): [
   return [false, first.attempt, first.id];
 }
 
-/** Upstream ShouldContainerBeRestarted for a regular container. */
+/**
+ * Upstream ShouldContainerBeRestarted (ContainerRestartRules on): an exited container restarts
+ * as podutil.ContainerShouldRestart says for its exit code — the container's
+ * restartPolicyRules, then its restartPolicy, then the pod's — the same decision the status
+ * code reports (src/status/podutil.ts).
+ */
 export function shouldContainerBeRestarted(
   c: Container,
   pod: Pod,
@@ -78,10 +84,13 @@ export function shouldContainerBeRestarted(
   if (!s) return true;
   if (s.state === 'running') return false;
   if (s.state === 'unknown' || s.state === 'created') return true;
-  const policy = c.restartPolicy ?? pod.spec?.restartPolicy ?? 'Always';
-  if (policy === 'Never') return false;
-  if (policy === 'OnFailure') return s.exitCode !== 0;
-  return true;
+  return containerShouldRestart(c, pod.spec ?? { containers: [] }, s.exitCode);
+}
+
+/** The container-level restartPolicy if set, else whether the pod's is not Never (for running or unknown containers). */
+function restartsByPolicy(c: Container, pod: Pod): boolean {
+  if (c.restartPolicy !== undefined) return c.restartPolicy !== 'Never';
+  return (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
 }
 
 function containerSucceeded(c: Container, rt: PodRuntimeStatus | undefined): boolean {
@@ -113,7 +122,6 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
     }
   }
   let isPreviouslyInitialized = podHasInitialized;
-  const restartOnFailure = (pod.spec?.restartPolicy ?? 'Always') !== 'Never';
   const toStart: number[] = [];
 
   for (let i = inits.length - 1; i >= 0; i--) {
@@ -173,7 +181,7 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
         if (sidecar) {
           toStart.push(i);
         } else if (isInitContainerFailed(s)) {
-          if (!restartOnFailure) {
+          if (!shouldContainerBeRestarted(c, pod, rt)) {
             a.killPod = true;
             a.initContainersToStart = [];
             return false;
@@ -186,7 +194,8 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
         }
         break;
       default:
-        if (!sidecar && !restartOnFailure) {
+        // Only the container-level policy: there is no exit code for the rules.
+        if (!sidecar && !restartsByPolicy(c, pod)) {
           a.killPod = true;
           a.initContainersToStart = [];
           return false;
@@ -231,9 +240,10 @@ export function computePodActions(input: PlanInput): PodActions {
       a.createSandbox = false;
       return a;
     }
-    const toStart = containers
-      .filter((c) => !(restartPolicy === 'OnFailure' && containerSucceeded(c, rt)))
-      .map((c) => c.name);
+    // Containers that run once (OnFailure, the container's policy winning) and succeeded stay done.
+    const runOnce = (c: Container) =>
+      c.restartPolicy !== undefined ? c.restartPolicy === 'OnFailure' : restartPolicy === 'OnFailure';
+    const toStart = containers.filter((c) => !(runOnce(c) && containerSucceeded(c, rt))).map((c) => c.name);
     if (toStart.length === 0) {
       // Initialization finished and nothing to run: only kill, no new sandbox.
       const probe: PodActions = { ...a, containersToKill: [], initContainersToStart: [] };
@@ -277,7 +287,8 @@ export function computePodActions(input: PlanInput): PodActions {
       }
       continue;
     }
-    let restart = (c.restartPolicy ?? restartPolicy) !== 'Never';
+    // Probe failures use the container-level policy only: a running container has no exit code.
+    let restart = restartsByPolicy(c, pod);
     let message: string;
     let reason = '';
     if (hashChanged(c, s)) {

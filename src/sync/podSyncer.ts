@@ -27,7 +27,6 @@ import {
   buildSandboxConfig,
   containerResources,
   podDesc,
-  podHostname,
   podLogDir,
   propagation,
   verifyRunAsNonRoot,
@@ -36,6 +35,7 @@ import { type DnsSettings, podDnsConfig } from './dns.js';
 import { buildEnv, type EnvLookup } from './env.js';
 import { BackoffError, SyncError } from './errors.js';
 import { containerRef, type EventSink, podRef } from './events.js';
+import { generatePodHostNameAndDomain, getNodenameForKernel, type PodHostnameAndDomain } from './hostname.js';
 import type { ImageManager } from './images.js';
 import { computePodActions, isSidecar, type PodActions, type ProbeResult } from './plan.js';
 import { oomScoreAdj } from './qos.js';
@@ -151,10 +151,22 @@ export class PodSyncer {
     m.set(name, f);
   }
 
+  /**
+   * The pod's sandbox config (upstream generatePodSandboxConfig) and its hostname and domain;
+   * throws a SyncError (CreatePodSandboxError) when the hostname cannot be made.
+   */
   sandboxConfig(
     pod: Pod,
     attempt: number,
-  ): { config: PodSandboxConfig; warnings: { reason: string; message: string }[] } {
+  ): {
+    config: PodSandboxConfig;
+    names: PodHostnameAndDomain;
+    warnings: { reason: string; message: string }[];
+  } {
+    const names = generatePodHostNameAndDomain(pod, this.d.config.clusterDomain);
+    const hostname = pod.spec?.hostNetwork
+      ? ''
+      : getNodenameForKernel(names.hostname, names.hostDomain, pod.spec?.setHostnameAsFQDN);
     const dns = podDnsConfig(pod, this.d.config.dns);
     return {
       config: buildSandboxConfig({
@@ -163,7 +175,9 @@ export class PodSyncer {
         podLogsDir: this.d.config.podLogsDir,
         dns: dns.config,
         cgroupParent: this.d.config.cgroupParent(pod),
+        hostname,
       }),
+      names,
       warnings: dns.warnings,
     };
   }
@@ -231,7 +245,21 @@ export class PodSyncer {
     let sandboxId = a.sandboxId;
     let attempt = a.attempt;
     let podIPs = rt?.ips ?? [];
-    const { config: sandbox, warnings } = this.sandboxConfig(pod, attempt);
+    let made: ReturnType<PodSyncer['sandboxConfig']>;
+    try {
+      made = this.sandboxConfig(pod, attempt);
+    } catch (err) {
+      if (!(err instanceof SyncError)) throw err;
+      this.d.events.event(
+        podRef(pod),
+        'Warning',
+        'FailedCreatePodSandBox',
+        `Failed to create pod sandbox: ${err.message}`,
+      );
+      result.errors.push(err);
+      return result;
+    }
+    const { config: sandbox, names, warnings } = made;
     if (a.createSandbox) {
       for (const w of warnings) this.d.events.event(podRef(pod), 'Warning', w.reason, w.message);
       await mkdir(sandbox.logDirectory ?? podLogDir(this.d.config.podLogsDir, pod), {
@@ -277,7 +305,7 @@ export class PodSyncer {
     } else if (podIPs.length > 0) {
       hostsPath = await writeHostsFile(
         podDir,
-        hostsFileContent(pod, podIPs, podHostname(pod), this.d.config.clusterDomain),
+        hostsFileContent(pod, podIPs, names.hostname, names.hostDomain),
       );
     }
 

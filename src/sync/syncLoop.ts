@@ -3,6 +3,7 @@ import type { CriClient } from '../cri/client.js';
 import { inspectPod } from '../cri/inspect.js';
 import type { Pleg, PlegEvent, RuntimePodRef } from '../cri/pleg.js';
 import type { PodRuntimeStatus } from '../cri/runtimeState.js';
+import { needToReconcilePodReadiness } from '../status/conditions.js';
 import { generatePodStatus, rejectedPodStatus, type StatusOverride } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
 import { sleep } from '../util/abort.js';
@@ -180,6 +181,9 @@ export class SyncLoop {
         this.workers.update(uid, { pod });
         return;
       case 'RECONCILE':
+        // Upstream HandlePodReconcile: only a readiness-gate change needs a sync now.
+        if (this.rejected.has(uid) || this.workers.state(uid) === undefined) return;
+        if (needToReconcilePodReadiness(pod)) this.workers.update(uid, { pod });
         return;
       case 'REMOVE':
         this.rejected.delete(uid);

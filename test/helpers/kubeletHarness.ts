@@ -10,6 +10,7 @@ import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
 import { PodSyncer } from '../../src/sync/podSyncer.js';
 import { type PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
+import { newSysctlAllowlist, safeSysctlAllowlist } from '../../src/sync/sysctl.js';
 import { Semaphore } from '../../src/util/semaphore.js';
 import { VolumeManager } from '../../src/volumes/manager.js';
 
@@ -44,8 +45,8 @@ export class KubeletHarness {
   /** The API objects the kubelet reads, by `<namespace>/<name>`; tests add, change and remove them. */
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
-  /** Every Service (for service-link variables); undefined: no service variables at all. */
-  services: Service[] | undefined;
+  /** Every Service (for service-link variables); undefined: not read yet (CreateContainerConfigError). */
+  services: Service[] | undefined = [];
   readonly cri: CriClient;
   readonly loop: SyncLoop;
   readonly statuses: StatusManager;
@@ -132,6 +133,8 @@ export class KubeletHarness {
           pods: 110,
         },
         pressure: opts.pressure?.() ?? [],
+        os: 'linux',
+        sysctls: newSysctlAllowlist(safeSysctlAllowlist('6.1.0')),
       }),
       housekeepingMs: opts.housekeepingMs ?? 300,
       resyncMs: opts.resyncMs ?? 5_000,

@@ -81,6 +81,7 @@ describe('resolveConfig defaults', () => {
       maxPods: 110,
       podsPerCore: 0,
       podPidsLimit: -1,
+      allowedUnsafeSysctls: [],
       clusterDNS: [],
       clusterDomain: '',
       resolvConf: '/etc/resolv.conf',
@@ -156,6 +157,12 @@ describe('resolveConfig defaults', () => {
     expect(config.kubeAPIQPS).toBe(0);
     expect(config.nodeStatusMaxImages).toBe(0);
     expect(config.resolvConf).toBe('');
+  });
+
+  it('reads allowedUnsafeSysctls without a warning', () => {
+    const { config, warnings } = resolve([], 'allowedUnsafeSysctls:\n- kernel.msg*\n- net.core.somaxconn\n');
+    expect(config.allowedUnsafeSysctls).toEqual(['kernel.msg*', 'net.core.somaxconn']);
+    expect(warnings).toEqual([]);
   });
 
   it('defaults nodeStatusReportFrequency to an explicitly set nodeStatusUpdateFrequency', () => {

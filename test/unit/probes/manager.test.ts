@@ -288,6 +288,35 @@ describe('probe workers', () => {
     expect(m.ready('c1')).toBeUndefined();
   });
 
+  // upstream worker.doProbe with ContainerRestartRules: keep probing a terminated container
+  // only if podutil.ContainerShouldRestart says it will run again.
+  it('keeps the worker of a terminated container its restart rule restarts; stops it otherwise', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const m = manager();
+    const terminated = (uid: string, exitCode: number) =>
+      statuses.set(uid, {
+        phase: 'Running',
+        containerStatuses: [
+          { name: 'app', containerID: 'containerd://c1', state: { terminated: { exitCode } } },
+        ],
+      });
+    const ruled = (uid: string): ProbePod => ({
+      ...pod(uid, {
+        name: 'app',
+        restartPolicy: 'Never',
+        restartPolicyRules: [{ action: 'Restart', exitCodes: { operator: 'In', values: [42] } }],
+        readinessProbe: execProbe('ready'),
+      }),
+    });
+    terminated('match', 42);
+    terminated('miss', 1);
+    m.addPod(ruled('match'));
+    m.addPod(ruled('miss'));
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(m.workerCount).toBe(1);
+    m.stop();
+  });
+
   it('runs once per period on the real clock (timers and Date.now may disagree by a millisecond)', async () => {
     vi.useRealTimers();
     vi.spyOn(Math, 'random').mockReturnValue(0); // no start-up jitter

@@ -4,6 +4,7 @@ import {
   containersReadyCondition,
   forceTerminalReadiness,
   initializedCondition,
+  needToReconcilePodReadiness,
   readyCondition,
   readyToStartContainersCondition,
   stampTransitionTimes,
@@ -121,6 +122,48 @@ describe('Ready', () => {
       observedGeneration: 3,
       status: 'True',
     });
+  });
+});
+
+// upstream status_manager.go NeedToReconcilePodReadiness (and TestNeedToReconcilePodReadiness)
+describe('needToReconcilePodReadiness', () => {
+  const spec = {
+    containers: [container('a')],
+    readinessGates: [
+      { conditionType: 'k8s.io/test-condition1' },
+      { conditionType: 'k8s.io/test-condition2' },
+    ],
+  };
+  const notReady: PodCondition = {
+    type: 'Ready',
+    status: 'False',
+    reason: 'ReadinessGatesNotReady',
+    message:
+      'corresponding condition of pod readiness gate "k8s.io/test-condition1" does not exist., ' +
+      'corresponding condition of pod readiness gate "k8s.io/test-condition2" does not exist.',
+  };
+  const withConditions = (conditions: PodCondition[]) =>
+    pod(spec, { status: { phase: 'Running', conditions, containerStatuses: [ready(running('a'))] } });
+
+  it('is false without readiness gates or without a Ready condition', () => {
+    expect(needToReconcilePodReadiness(pod({ containers: [container('a')] }))).toBe(false);
+    expect(needToReconcilePodReadiness(withConditions([]))).toBe(false);
+  });
+
+  it('is false while the API Ready condition matches the gates', () => {
+    expect(needToReconcilePodReadiness(withConditions([notReady]))).toBe(false);
+  });
+
+  it('is true once a gate condition changed the expected message or status', () => {
+    const gate1: PodCondition = { type: 'k8s.io/test-condition1', status: 'True' };
+    expect(needToReconcilePodReadiness(withConditions([notReady, gate1]))).toBe(true);
+    const gate2: PodCondition = { type: 'k8s.io/test-condition2', status: 'True' };
+    expect(needToReconcilePodReadiness(withConditions([notReady, gate1, gate2]))).toBe(true);
+    const readyTrue: PodCondition = { type: 'Ready', status: 'True' };
+    expect(needToReconcilePodReadiness(withConditions([readyTrue, gate1, gate2]))).toBe(false);
+    expect(
+      needToReconcilePodReadiness(withConditions([readyTrue, { ...gate1, status: 'False' }, gate2])),
+    ).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PodStatus } from '../../../src/api/types.js';
+import type { Container, PodStatus } from '../../../src/api/types.js';
 import { canBeDeleted, checkContainerStateTransition, mergePodStatus } from '../../../src/status/merge.js';
 import { container, pod, running, sidecar, T0_S, terminated, waiting } from './fixtures.js';
 
@@ -135,6 +135,44 @@ describe('checkContainerStateTransition', () => {
     expect(checkContainerStateTransition(old, initBack, spec('Never'))).toBe(
       'terminated init container init attempted illegal transition to non-terminated state',
     );
+  });
+
+  // upstream checkContainerStateTransition with ContainerRestartRules (beta, on)
+  it('lets a container restarted by its restartPolicy or restartPolicyRules leave terminated', () => {
+    const rule = (values: number[]): Partial<Container> => ({
+      restartPolicy: 'Never',
+      restartPolicyRules: [{ action: 'Restart', exitCodes: { operator: 'In', values } }],
+    });
+    const never = (a: Container, inits: Container[] = []) => ({
+      restartPolicy: 'Never',
+      initContainers: inits,
+      containers: [a],
+    });
+    expect(
+      checkContainerStateTransition(
+        st([terminated('a', 42)]),
+        st([running('a')]),
+        never(container('a', rule([42]))),
+      ),
+    ).toBeUndefined();
+    expect(
+      checkContainerStateTransition(
+        st([terminated('a', 1)]),
+        st([running('a')]),
+        never(container('a', rule([42]))),
+      ),
+    ).toBe('terminated container a attempted illegal transition to non-terminated state');
+    expect(
+      checkContainerStateTransition(
+        st([terminated('a', 0)]),
+        st([running('a')]),
+        never(container('a', { restartPolicy: 'Always' })),
+      ),
+    ).toBeUndefined();
+    const initRule = never(container('a'), [container('init', rule([42]))]);
+    expect(
+      checkContainerStateTransition(st([], [terminated('init', 42)]), st([], [running('init')]), initRule),
+    ).toBeUndefined();
   });
 });
 

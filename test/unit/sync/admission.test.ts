@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../src/api/types.js';
 import { type AdmissionNode, admitPod, podRequests } from '../../../src/sync/admission.js';
+import { newSysctlAllowlist, safeSysctlAllowlist } from '../../../src/sync/sysctl.js';
 
 const node: AdmissionNode = {
   name: 'n1',
   labels: { 'kubernetes.io/hostname': 'n1', disk: 'ssd', rack: '7' },
   allocatable: { cpuMillis: 2000, memoryBytes: 4 * 1024 ** 3, ephemeralBytes: 10 * 1024 ** 3, pods: 3 },
+  os: 'linux',
+  sysctls: newSysctlAllowlist(safeSysctlAllowlist('6.1.0-18-amd64')),
 };
 
 function pod(name: string, spec: Partial<NonNullable<Pod['spec']>> = {}, cpu?: string, memory?: string): Pod {
@@ -93,5 +96,51 @@ describe('admitPod', () => {
     });
     // max(regular 200m + sidecar 100m, init 1000m + sidecar started before it 100m)
     expect(podRequests(p).cpu).toBe(1100);
+  });
+
+  // upstream lifecycle/predicate.go: the OS checks come before the general filter.
+  it('rejects a pod whose spec.os is not the node OS (PodOSNotSupported)', () => {
+    expect(admitPod(pod('w', { os: { name: 'windows' }, nodeName: 'n1' }), [], node)).toEqual({
+      admit: false,
+      reason: 'PodOSNotSupported',
+      message: "Failed to admit pod as the OS field doesn't match node OS",
+    });
+    expect(admitPod(pod('l', { os: { name: 'linux' } }), [], node)).toEqual({ admit: true });
+  });
+
+  it('rejects a pod whose own kubernetes.io/os label is not the node OS', () => {
+    const p = pod('w', { os: { name: 'windows' } });
+    p.metadata = { ...p.metadata, labels: { 'kubernetes.io/os': 'windows' } };
+    expect(admitPod(p, [], node)).toEqual({
+      admit: false,
+      reason: 'PodOSSelectorNodeLabelDoesNotMatch',
+      message: "Failed to admit pod as the `kubernetes.io/os` label doesn't match node label",
+    });
+    // the node's label is taken as its OS even when the Node object lacks it
+    const q = pod('l');
+    q.metadata = { ...q.metadata, labels: { 'kubernetes.io/os': 'linux' } };
+    expect(admitPod(q, [], node)).toEqual({ admit: true });
+  });
+
+  it('reports resources before node affinity, node name and ports (scheduler AdmissionCheck order)', () => {
+    expect(
+      admitPod(pod('x', { nodeName: 'other', nodeSelector: { disk: 'hdd' } }, '3'), [], node),
+    ).toMatchObject({
+      reason: 'OutOfcpu',
+    });
+    expect(admitPod(pod('x', { nodeName: 'other', nodeSelector: { disk: 'hdd' } }), [], node)).toMatchObject({
+      reason: 'NodeAffinity',
+    });
+  });
+
+  it('rejects an unsafe sysctl that is not allowed with SysctlForbidden', () => {
+    const p = pod('s', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '10000000000' }] } });
+    expect(admitPod(p, [], node)).toEqual({
+      admit: false,
+      reason: 'SysctlForbidden',
+      message: 'forbidden sysctl: "kernel.msgmax" not allowlisted',
+    });
+    const allowed = { ...node, sysctls: newSysctlAllowlist(['kernel.msg*']) };
+    expect(admitPod(p, [], allowed)).toEqual({ admit: true });
   });
 });

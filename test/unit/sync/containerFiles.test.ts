@@ -13,7 +13,6 @@ import {
   tailLogMessage,
   writeHostsFile,
 } from '../../../src/sync/containerFiles.js';
-import { podHostname } from '../../../src/sync/criConfig.js';
 
 // The files the kubelet writes for containers, against upstream kubelet_pods.go
 // (managedHostsFileContent, nodeHostsFileContent, hostsEntriesFromHostAliases) and
@@ -43,14 +42,14 @@ afterEach(async () => {
 
 describe('managed /etc/hosts', () => {
   it('upstream content for a pod IP (one tab between fields)', () => {
-    expect(hostsFileContent(pod(), ['10.244.0.5'], 'web-0', 'cluster.local')).toBe(
+    expect(hostsFileContent(pod(), ['10.244.0.5'], 'web-0', '')).toBe(
       [...HEADER, '10.244.0.5\tweb-0', ''].join('\n'),
     );
   });
 
   it('every pod IP gets a line; with a subdomain the FQDN comes first', () => {
     const p = pod({ hostname: 'db', subdomain: 'backend' });
-    expect(hostsFileContent(p, ['10.244.0.5', 'fd00::5'], podHostname(p), 'cluster.local')).toBe(
+    expect(hostsFileContent(p, ['10.244.0.5', 'fd00::5'], 'db', 'backend.ns1.svc.cluster.local')).toBe(
       [
         ...HEADER,
         '10.244.0.5\tdb.backend.ns1.svc.cluster.local\tdb',
@@ -67,7 +66,7 @@ describe('managed /etc/hosts', () => {
         { ip: '10.1.2.3', hostnames: ['foo.remote'] },
       ],
     });
-    expect(hostsFileContent(p, ['10.244.0.5'], 'web-0', 'cluster.local')).toBe(
+    expect(hostsFileContent(p, ['10.244.0.5'], 'web-0', '')).toBe(
       [
         ...HEADER,
         '10.244.0.5\tweb-0',
@@ -88,14 +87,6 @@ describe('managed /etc/hosts', () => {
     expect(nodeHostsFileContent(pod({ hostAliases: [{ ip: '1.2.3.4', hostnames: ['x'] }] }), node)).toBe(
       `# Kubernetes-managed hosts file (host network).\n${node}\n# Entries added by HostAliases.\n1.2.3.4\tx\n`,
     );
-  });
-
-  it('the hostname is spec.hostname or the pod name, cut to 63 chars without a trailing - or .', () => {
-    expect(podHostname(pod())).toBe('web-0');
-    expect(podHostname(pod({ hostname: 'custom' }))).toBe('custom');
-    const long = `${'a'.repeat(62)}-b`;
-    expect(podHostname(pod({}, long))).toBe('a'.repeat(62));
-    expect(podHostname(pod({}, `${'a'.repeat(61)}.-x`))).toBe('a'.repeat(61));
   });
 
   it('writeHostsFile writes <podDir>/etc-hosts with mode 0644 and rewrites it', async () => {

@@ -11,6 +11,7 @@ import {
   verifyRunAsNonRoot,
 } from '../../../src/sync/criConfig.js';
 import { containerHash } from '../../../src/sync/hash.js';
+import { generatePodHostNameAndDomain, getNodenameForKernel } from '../../../src/sync/hostname.js';
 
 // The pure CRI config builders against upstream kuberuntime_sandbox.go, kuberuntime_container.go,
 // kuberuntime_container_linux.go, container/helpers.go MakePortMappings and cm/helpers_linux.go.
@@ -25,8 +26,18 @@ function pod(
   };
 }
 const dns = { servers: ['10.96.0.10'], searches: ['ns1.svc.cluster.local'], options: ['ndots:5'] };
-const sandbox = (p: Pod) =>
-  buildSandboxConfig({ pod: p, attempt: 2, podLogsDir: '/var/log/pods', dns, cgroupParent: '' });
+const sandbox = (p: Pod) => {
+  const n = generatePodHostNameAndDomain(p, 'cluster.local');
+  const hostname = getNodenameForKernel(n.hostname, n.hostDomain, p.spec?.setHostnameAsFQDN);
+  return buildSandboxConfig({
+    pod: p,
+    attempt: 2,
+    podLogsDir: '/var/log/pods',
+    dns,
+    cgroupParent: '',
+    hostname,
+  });
+};
 
 describe('buildSandboxConfig', () => {
   it('metadata, hostname, log directory, DNS, labels and annotations', () => {
@@ -47,6 +58,19 @@ describe('buildSandboxConfig', () => {
   it('no hostname on the host network; spec.hostname otherwise', () => {
     expect(sandbox(pod({ hostNetwork: true })).hostname).toBe('');
     expect(sandbox(pod({ hostname: 'h1' })).hostname).toBe('h1');
+  });
+
+  it('hostnameOverride is the hostname; setHostnameAsFQDN makes it the FQDN (upstream generatePodSandboxConfig)', () => {
+    expect(sandbox(pod({ hostname: 'custom-host', hostnameOverride: 'override-host' })).hostname).toBe(
+      'override-host',
+    );
+    expect(sandbox(pod({ subdomain: 't', hostnameOverride: 'override-host' })).hostname).toBe(
+      'override-host',
+    );
+    expect(sandbox(pod({ hostname: 'h1', subdomain: 't', setHostnameAsFQDN: true })).hostname).toBe(
+      'h1.t.ns1.svc.cluster.local',
+    );
+    expect(sandbox(pod({ hostname: 'h1', subdomain: 't' })).hostname).toBe('h1');
   });
 
   it('namespace options: network/pid/ipc', () => {
@@ -104,7 +128,10 @@ describe('buildSandboxConfig', () => {
           runAsGroup: 3000,
           fsGroup: 2000,
           supplementalGroups: [4000],
-          sysctls: [{ name: 'net/ipv4/ip_unprivileged_port_start', value: '0' }],
+          sysctls: [
+            { name: 'net/ipv4/ip_unprivileged_port_start', value: '0' },
+            { name: 'net/ipv4/conf/eno2.100/rp_filter', value: '1' },
+          ],
         },
         initContainers: [{ name: 'i', securityContext: { privileged: true } }],
       }),
@@ -115,7 +142,11 @@ describe('buildSandboxConfig', () => {
       runAsGroup: { value: '3000' },
       supplementalGroups: ['2000', '4000'],
     });
-    expect(cfg.linux?.sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
+    // upstream NormalizeName: a '.' inside a '/'-separated name stays part of the segment
+    expect(cfg.linux?.sysctls).toEqual({
+      'net.ipv4.ip_unprivileged_port_start': '0',
+      'net.ipv4.conf.eno2/100.rp_filter': '1',
+    });
   });
 });
 

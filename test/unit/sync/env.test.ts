@@ -456,4 +456,30 @@ describe('service-link variables', () => {
   it('without a service source no service variables are added', async () => {
     expect(await envOf({ name: 'c' }, pod(), objects().lookup)).toEqual({});
   });
+
+  // upstream makeEnvironmentVariables: "services have not yet been read at least once"
+  it('a non-static pod waits until the services were read once; a static pod does not', async () => {
+    const { lookup } = objects();
+    lookup.services = async () => undefined;
+    const err = await configError({ name: 'c' }, pod(), lookup);
+    expect(err.reason).toBe('CreateContainerConfigError');
+    expect(err.message).toBe('services have not yet been read at least once, cannot construct envvars');
+    const staticPod = pod({}, { annotations: { 'kubernetes.io/config.source': 'file' } });
+    expect(await envOf({ name: 'c' }, staticPod, lookup)).toEqual({});
+  });
+
+  // e2e "Pods should contain environment variables for services" (fooservice, port 8765)
+  it('the e2e fooservice variables', async () => {
+    const foo = svc('ns1', 'fooservice', '10.96.0.99', [{ port: 8765, protocol: 'TCP' }]);
+    const { lookup } = objects([], [], [services[0]!, foo]);
+    expect(await envOf({ name: 'c' }, pod(), lookup)).toMatchObject({
+      FOOSERVICE_SERVICE_HOST: '10.96.0.99',
+      FOOSERVICE_SERVICE_PORT: '8765',
+      FOOSERVICE_PORT: 'tcp://10.96.0.99:8765',
+      FOOSERVICE_PORT_8765_TCP_PORT: '8765',
+      FOOSERVICE_PORT_8765_TCP_PROTO: 'tcp',
+      FOOSERVICE_PORT_8765_TCP: 'tcp://10.96.0.99:8765',
+      FOOSERVICE_PORT_8765_TCP_ADDR: '10.96.0.99',
+    });
+  });
 });

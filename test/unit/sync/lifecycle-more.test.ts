@@ -111,6 +111,93 @@ describe('more lifecycle rules against the CRI mock', () => {
     );
     expect(mock.calls('RunPodSandbox')).toHaveLength(0);
   });
+
+  // e2e "Sysctls should not launch unsafe, but not explicitly enabled sysctls on the node" and
+  // "PodOSRejection should reject pod when the node OS doesn't match pod's OS".
+  it('rejects an unsafe sysctl (SysctlForbidden) and a foreign OS (PodOSNotSupported)', async () => {
+    const sysctl = testPod('sysctl', {
+      securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '10000000000' }] },
+    });
+    const windows = testPod('windows', { os: { name: 'windows' } });
+    h.setPods([sysctl, windows]);
+    const a = await h.waitFor('sysctl rejected', () => {
+      const s = h.status(sysctl.metadata!.uid!);
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    expect(a).toMatchObject({
+      reason: 'SysctlForbidden',
+      message: 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted',
+    });
+    const b = await h.waitFor('OS rejected', () => {
+      const s = h.status(windows.metadata!.uid!);
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    expect(b).toMatchObject({
+      reason: 'PodOSNotSupported',
+      message: "Pod was rejected: Failed to admit pod as the OS field doesn't match node OS",
+    });
+    expect(mock.calls('RunPodSandbox')).toHaveLength(0);
+  });
+
+  // e2e "Pods should support pod readiness gates": a gate set through the status subresource
+  // makes the kubelet recompute Ready at once (upstream HandlePodReconcile), not at the next resync.
+  it('recomputes Ready as soon as the readiness gate conditions change in the API', async () => {
+    const pod = testPod('gated', {
+      readinessGates: [
+        { conditionType: 'k8s.io/test-condition1' },
+        { conditionType: 'k8s.io/test-condition2' },
+      ],
+    });
+    const uid = pod.metadata!.uid!;
+    h.setPods([pod]);
+    const ready = () => h.status(uid)?.conditions?.find((c) => c.type === 'Ready');
+    await h.waitFor(
+      'Running, not Ready',
+      () => h.status(uid)?.phase === 'Running' && ready()?.reason === 'ReadinessGatesNotReady',
+    );
+    const withGates = (g1: string, g2: string): typeof pod => ({
+      ...pod,
+      status: {
+        ...h.status(uid),
+        conditions: [
+          ...(h.status(uid)?.conditions ?? []).filter((c) => !c.type.startsWith('k8s.io/')),
+          { type: 'k8s.io/test-condition1', status: g1 },
+          { type: 'k8s.io/test-condition2', status: g2 },
+        ],
+      },
+    });
+    h.update(withGates('True', 'True'));
+    await h.waitFor('Ready', () => ready()?.status === 'True', 2_000);
+    h.update(withGates('False', 'True'));
+    await h.waitFor('not Ready', () => ready()?.status === 'False', 2_000);
+    expect(ready()).toMatchObject({
+      reason: 'ReadinessGatesNotReady',
+      message: 'the status of pod readiness gate "k8s.io/test-condition1" is not "True", but False',
+    });
+  });
+
+  // e2e "Container Restart Rules should restart container on rule match".
+  it('restarts a container of a Never pod when a restart rule matches its exit code', async () => {
+    const pod = testPod('rules', {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'main',
+          image: busybox,
+          command: ['/bin/sh', '-c', 'exit 42'],
+          restartPolicy: 'Never',
+          restartPolicyRules: [{ action: 'Restart', exitCodes: { operator: 'In', values: [42] } }],
+        },
+      ],
+    });
+    h.setPods([pod]);
+    const st = await h.waitFor('restarted', () => {
+      const s = h.status(pod.metadata!.uid!);
+      return (s?.containerStatuses?.[0]?.restartCount ?? 0) > 0 ? s : undefined;
+    });
+    expect(st.phase).not.toBe('Failed');
+    expect(st.containerStatuses?.[0]?.lastState?.terminated?.exitCode).toBe(42);
+  });
 });
 
 describe('runtime health', () => {

@@ -247,6 +247,97 @@ describe('computePodActions', () => {
       expect(a).toMatchObject({ killPod: true, initContainersToStart: [] });
     });
   });
+
+  // Upstream TestComputePodActionsWithContainerRestartRules (feature gate ContainerRestartRules,
+  // beta, on) and the e2e specs "Container Restart Rules".
+  describe('container restartPolicy and restartPolicyRules', () => {
+    const three = (policy: Container['restartPolicy'], podPolicy: string) =>
+      pod({
+        restartPolicy: podPolicy,
+        containers: [c('foo1', { restartPolicy: policy }), c('foo2', { restartPolicy: policy }), c('foo3')],
+      });
+    const running3 = () => ctr('foo3', 'running', { hash: containerHash(c('foo3')) });
+
+    it('restarts exited containers of a Never pod whose containers say Always', () => {
+      const a = plan(
+        three('Always', 'Never'),
+        rt([ctr('foo1', 'exited', { exitCode: 0 }), ctr('foo2', 'exited', { exitCode: 111 }), running3()]),
+      );
+      expect(a).toMatchObject({ killPod: false, createSandbox: false, containersToStart: ['foo1', 'foo2'] });
+    });
+
+    it('restarts only the failed one under a container OnFailure policy', () => {
+      const a = plan(
+        three('OnFailure', 'Never'),
+        rt([ctr('foo1', 'exited', { exitCode: 0 }), ctr('foo2', 'exited', { exitCode: 111 }), running3()]),
+      );
+      expect(a.containersToStart).toEqual(['foo2']);
+      const created = plan(
+        three('OnFailure', 'Never'),
+        rt([ctr('foo1', 'exited', { exitCode: 0 }), ctr('foo2', 'created'), running3()]),
+      );
+      expect(created.containersToStart).toEqual(['foo2']);
+    });
+
+    it('does not restart containers whose policy is Never in an Always pod', () => {
+      const a = plan(
+        three('Never', 'Always'),
+        rt([ctr('foo1', 'exited', { exitCode: 0 }), ctr('foo2', 'exited', { exitCode: 111 }), running3()]),
+      );
+      expect(a).toMatchObject({ killPod: false, containersToStart: [], containersToKill: [] });
+    });
+
+    it('recreates a dead sandbox with every container except a succeeded OnFailure one', () => {
+      const p = pod({ containers: [c('foo1'), c('foo2', { restartPolicy: 'OnFailure' }), c('foo3')] });
+      const a = plan(p, rt([ctr('foo2', 'exited', { exitCode: 0 })], { ready: false }));
+      expect(a).toMatchObject({
+        killPod: true,
+        createSandbox: true,
+        attempt: 1,
+        containersToStart: ['foo1', 'foo3'],
+      });
+    });
+
+    const rules = (op: 'In' | 'NotIn', values: number[]): Partial<Container> => ({
+      restartPolicy: 'Never',
+      restartPolicyRules: [{ action: 'Restart', exitCodes: { operator: op, values } }],
+    });
+
+    it('restarts on a matching exit-code rule despite Never (e2e: exit 42, In [42])', () => {
+      const p = pod({ restartPolicy: 'Never', containers: [c('main', rules('In', [42]))] });
+      expect(plan(p, rt([ctr('main', 'exited', { exitCode: 42 })])).containersToStart).toEqual(['main']);
+      // no match: the container's Never applies and the pod is done
+      const miss = plan(p, rt([ctr('main', 'exited', { exitCode: 1 })]));
+      expect(miss).toMatchObject({ containersToStart: [], killPod: true });
+    });
+
+    it('NotIn matches every other exit code', () => {
+      const p = pod({ restartPolicy: 'Never', containers: [c('main', rules('NotIn', [0]))] });
+      expect(plan(p, rt([ctr('main', 'exited', { exitCode: 3 })])).containersToStart).toEqual(['main']);
+      expect(plan(p, rt([ctr('main', 'exited', { exitCode: 0 })])).containersToStart).toEqual([]);
+    });
+
+    it('a failed init container of a Never pod restarts when its rule matches, else the pod is killed', () => {
+      const p = pod({ restartPolicy: 'Never', initContainers: [c('init', rules('In', [42]))] });
+      expect(plan(p, rt([ctr('init', 'exited', { exitCode: 42 })])).initContainersToStart).toEqual(['init']);
+      expect(plan(p, rt([ctr('init', 'exited', { exitCode: 7 })]))).toMatchObject({
+        killPod: true,
+        initContainersToStart: [],
+      });
+      // an Always pod whose init container says Never does not retry it
+      const never = pod({ restartPolicy: 'Always', initContainers: [c('init', { restartPolicy: 'Never' })] });
+      expect(plan(never, rt([ctr('init', 'exited', { exitCode: 1 })]))).toMatchObject({ killPod: true });
+    });
+
+    it('a running container failing liveness restarts by its own policy only', () => {
+      const spec = c('main', { restartPolicy: 'Always', livenessProbe: { exec: { command: ['true'] } } });
+      const p = pod({ restartPolicy: 'Never', containers: [spec] });
+      const s = ctr('main', 'running', { hash: containerHash(spec) });
+      const a = plan(p, rt([s]), { liveness: () => 'Failure' });
+      expect(a.containersToStart).toEqual(['main']);
+      expect(a.containersToKill[0]?.message).toBe('Container main failed liveness probe, will be restarted');
+    });
+  });
 });
 
 // Upstream computePodActions: ephemeral containers without any runtime instance are started in
