@@ -248,7 +248,8 @@ up() {
     log "cluster already initialised (${KADM_KUBECONFIG}); making sure the kubelet runs"
     kubeadm_env bash "${KADM_DIR}/kubelet-unit.sh" start
   else
-    log "kubeadm init (KUBELET=${KUBELET}; log ${INIT_LOG})"
+    log "kubeadm init (KUBELET=${KUBELET}; log ${INIT_LOG}, kubelet ${LOG_DIR}/kubeadm-kubelet.log)"
+    [[ -f "${LOG_DIR}/kubeadm-kubelet.log" ]] && mv "${LOG_DIR}/kubeadm-kubelet.log" "${LOG_DIR}/kubeadm-kubelet.prev.log"
     t1=$(date +%s)
     # shellcheck disable=SC2086 # KUBEADM_INIT_ARGS is a list of flags
     if ! kubeadm_env "${KUBEADM_BIN}/kubeadm" init --config "${CONFIG}" \
@@ -280,11 +281,12 @@ down() {
     node "${HACK_DIR}/cri-cleanup.mjs" "${KADM_CRI_SOCK}" || log "runtime cleanup incomplete"
   fi
   CONTAINERD_INSTANCE="${CONTAINERD_INSTANCE}" bash "${HACK_DIR}/containerd.sh" down
-  # Mounts left under the kubelet's and this containerd's directories (volumes, shm, rootfs).
+  # Mounts left under the kubelet's and this containerd's directories (volumes, shm, rootfs; the
+  # kubelet bind-mounts its root dir onto itself to make it rshared).
   local m
   while read -r m; do
     umount -l "${m}" 2>/dev/null || true
-  done < <(findmnt -rn -o TARGET | grep -E "^(/var/lib/kubelet/|/run/containerd-${CONTAINERD_INSTANCE}/|/var/lib/containerd-${CONTAINERD_INSTANCE}/)" | sort -r)
+  done < <(findmnt -rn -o TARGET | grep -E "^(/var/lib/kubelet|/run/containerd-${CONTAINERD_INSTANCE}|/var/lib/containerd-${CONTAINERD_INSTANCE})(/|$)" | sort -r)
   if [[ -f "${MARKER}" ]]; then
     local p
     while read -r p; do [[ -n "${p}" ]] && rm -rf "${p}"; done < "${MARKER}"

@@ -178,8 +178,10 @@ import_all() {
   stamp="${LOCAL_DIR}/kubeadm-images/imported-$(printf '%s' "${CONTAINERD_SOCK}" | cksum | cut -d' ' -f1)"
   mkdir -p "$(dirname "${stamp}")"
   if [[ "$(cat "${stamp}" 2>/dev/null)" == "${hash}" ]]; then
+    local have
+    have="$("${CTR[@]}" images ls -q)"
     for i in "${IMAGES[@]}"; do
-      "${CTR[@]}" images ls -q | grep -qxF "$(image_name "${i}")" || missing=1
+      grep -qxF "$(image_name "${i}")" <<< "${have}" || missing=1
     done
     if (( missing == 0 )); then log "kubeadm images already imported into ${CONTAINERD_SOCK}"; return 0; fi
   fi
