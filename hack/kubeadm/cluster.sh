@@ -57,38 +57,8 @@ SH
   : > "${KSTATE}/kubelet-extra-args"
 }
 
-netns_up() {
-  if ! netns_exists; then
-    log "creating netns ${KUBEADM_NETNS} (node ${KADM_NODE_IP}, host side ${KADM_HOST_IF} ${KADM_HOST_IP})"
-    ip netns add "${KUBEADM_NETNS}"
-  fi
-  ip -n "${KUBEADM_NETNS}" link set lo up
-  if ! ip -n "${KUBEADM_NETNS}" link show "${KADM_BRIDGE}" >/dev/null 2>&1; then
-    ip -n "${KUBEADM_NETNS}" link add "${KADM_BRIDGE}" type bridge
-    ip -n "${KUBEADM_NETNS}" addr add "${KADM_NODE_IP}/${KADM_NET_PREFIX}" dev "${KADM_BRIDGE}"
-  fi
-  ip -n "${KUBEADM_NETNS}" link set "${KADM_BRIDGE}" up
-  if ! ip link show "${KADM_HOST_IF}" >/dev/null 2>&1; then
-    ip link add "${KADM_HOST_IF}" type veth peer name eth0 netns "${KUBEADM_NETNS}"
-    ip addr add "${KADM_HOST_IP}/${KADM_NET_PREFIX}" dev "${KADM_HOST_IF}"
-  fi
-  ip -n "${KUBEADM_NETNS}" link set eth0 master "${KADM_BRIDGE}"
-  ip -n "${KUBEADM_NETNS}" link set eth0 up
-  ip link set "${KADM_HOST_IF}" up
-  # Per-netns sysctls (the host's own are untouched). kubeadm's preflight wants ip_forward=1.
-  in_ns sysctl -qw net.ipv4.ip_forward=1
-  # Deliberately no default route: pods reach this machine only (the node IP, the host side of
-  # the veth, other nodes on br0), never anything beyond it.
-}
-
-netns_down() {
-  if netns_exists; then
-    log "deleting netns ${KUBEADM_NETNS} (its bridges, veth end, nft tables go with it)"
-    ip netns del "${KUBEADM_NETNS}"
-  fi
-  for _ in $(seq 1 20); do ip link show "${KADM_HOST_IF}" >/dev/null 2>&1 || break; sleep 0.1; done
-  ip link del "${KADM_HOST_IF}" 2>/dev/null || true
-}
+netns_up() { bash "${KADM_DIR}/net.sh" up; }
+netns_down() { bash "${KADM_DIR}/net.sh" down; }
 
 # containerd_env CMD...: CMD in the netns with this cluster's containerd instance settings.
 containerd_env() {
