@@ -21,6 +21,7 @@ KADM_HOST_IP=10.250.0.254
 KADM_NODE_IP=10.250.0.1
 KADM_NET_PREFIX=24
 KADM_BRIDGE=br0
+KADM_BRIDGE_MAC=02:6b:61:64:6d:01
 KADM_NODE_NAME="${KADM_NODE_NAME:-kubeadm-control-plane}"
 KADM_POD_SUBNET=10.244.0.0/16        # podSubnet (kube-proxy's clusterCIDR)
 KADM_NODE_POD_CIDR=10.244.8.0/24     # this node's pods (CNI host-local range)

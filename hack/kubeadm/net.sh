@@ -26,6 +26,9 @@ up() {
     ip -n "${KUBEADM_NETNS}" link add "${KADM_BRIDGE}" type bridge
     ip -n "${KUBEADM_NETNS}" addr add "${KADM_NODE_IP}/${KADM_NET_PREFIX}" dev "${KADM_BRIDGE}"
   fi
+  # A fixed MAC: a bridge otherwise takes its lowest port's, which changes as VM taps come and
+  # go, and the host's ARP entry for the node IP goes stale (seconds of i/o timeouts).
+  ip -n "${KUBEADM_NETNS}" link set "${KADM_BRIDGE}" address "${KADM_BRIDGE_MAC}"
   ip -n "${KUBEADM_NETNS}" link set "${KADM_BRIDGE}" up
   if ! ip link show "${KADM_HOST_IF}" >/dev/null 2>&1; then
     ip link add "${KADM_HOST_IF}" type veth peer name eth0 netns "${KUBEADM_NETNS}"

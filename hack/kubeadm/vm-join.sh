@@ -14,8 +14,12 @@
 #
 #   KUBELET=upstream|ts   /usr/bin/kubelet in the guest: cmd/kubelet of the pin, or kubelet-ts
 #                         (/opt/kubelet-ts/bin/node /opt/kubelet-ts/app/dist/src/main.js)
+#   KADM_JOIN_NODE_IP=1   write /etc/default/kubelet KUBELET_EXTRA_ARGS=--node-ip=<tap IP> first
+#                         (the packages' override file). Not needed by the upstream kubelet, which
+#                         resolves the hostname (/etc/hosts names the tap IP); kubelet-ts, as of
+#                         this writing, picks the user network's IPv6 fec0::… address without it.
 #   KADM_JOIN_IGNORE=...  --ignore-preflight-errors for the join (default: none for upstream,
-#                         KubeletVersion for ts while `kubelet-ts --version` is not
+#                         KubeletVersion,SystemVerification for ts while `kubelet-ts --version` is not
 #                         "Kubernetes v1.37.2")
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -104,9 +108,15 @@ up() {
   gexec "sh /opt/kubelet-ts/extra/install.sh"
   # kube-proxy, pause and coredns images are imported at boot (kts-images.service).
   gexec "systemctl is-active kts-images >/dev/null || systemctl start kts-images; ctr -n k8s.io images ls -q | grep registry.k8s.io"
+  if [[ "${KADM_JOIN_NODE_IP:-}" == 1 ]]; then
+    local tap_ip
+    tap_ip="$(bash "${KADM_DIR}/net.sh" vm-env "${NAME}" | sed -n 's/^TAP_IP=//p')"
+    gexec "echo 'KUBELET_EXTRA_ARGS=--node-ip=${tap_ip}' > /etc/default/kubelet"
+  fi
   join="$(in_ns "${KUBEADM_BIN}/kubeadm" token create --print-join-command --kubeconfig "${KADM_KUBECONFIG}")"
   ignore=""
-  [[ "${KUBELET}" == ts ]] && ignore=KubeletVersion
+  # kubeadm parses `kubelet --version` in two checks; kubelet-ts prints "kubelet-ts v1.37.2".
+  [[ "${KUBELET}" == ts ]] && ignore=KubeletVersion,SystemVerification
   ignore="${KADM_JOIN_IGNORE-${ignore}}"
   [[ -n "${ignore}" ]] && join+=" --ignore-preflight-errors=${ignore}"
   log "guest ${NAME}: ${join%%--token*}--token … --discovery-token-ca-cert-hash …${ignore:+ --ignore-preflight-errors=${ignore}}"
