@@ -142,9 +142,11 @@ evictionHard:
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: nftables
-# Leave the conntrack sysctls alone (nf_conntrack_max is global: kind does the same).
+# As kind v0.31 for nftables mode: leave nf_conntrack_max alone (it is global), be liberal with
+# TCP window tracking (per netns). The TCP timeouts stay as the kernel has them.
 conntrack:
   maxPerCore: 0
+  tcpBeLiberal: true
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
 YAML
