@@ -241,7 +241,11 @@ up() {
 }
 
 down() {
-  local kind
+  local kind vm
+  # Node VMs joined by vm-join.sh first: their taps hang off this cluster's netns.
+  for vm in "${KSTATE}"/vm-*; do
+    [[ -d "${vm}" ]] && bash "${KADM_DIR}/vm-join.sh" down "${vm##*/vm-}"
+  done
   kind="$(cat "${KSTATE}/kubelet-kind" 2>/dev/null || echo "${KUBELET}")"
   if netns_exists && [[ -x "${KUBEADM_BIN}/kubeadm" && -d /etc/kubernetes && -f "${MARKER}" ]]; then
     log "kubeadm reset"

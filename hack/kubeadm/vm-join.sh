@@ -94,6 +94,11 @@ node_ready() {
   [[ "$(kctl get node "${NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
 
+kube_proxy_ready() {
+  kctl -n kube-system get pods -l k8s-app=kube-proxy --field-selector "spec.nodeName=${NAME}" \
+    -o jsonpath='{.items[0].status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+}
+
 up() {
   local t0 imgdir join ignore
   t0=$(date +%s)
@@ -104,6 +109,12 @@ up() {
   NODE_VM_EXTRA_DIR="${VM_STATE}/extra" \
   NODE_VM_EXTRA_IMAGES="${imgdir}/kube-proxy.tar ${imgdir}/pause.tar ${imgdir}/coredns.tar" \
     "${NODE_VM[@]}" up "${NAME}"
+  if gexec "test -f /etc/kubernetes/kubelet.conf" >/dev/null 2>&1; then
+    log "guest ${NAME} has already joined (/etc/kubernetes/kubelet.conf); waiting for Ready"
+    wait_for "node ${NAME} Ready" "${KADM_JOIN_READY_TIMEOUT:-600}" node_ready
+    wait_for "kube-proxy Ready on ${NAME}" "${KADM_JOIN_READY_TIMEOUT:-600}" kube_proxy_ready
+    return 0
+  fi
   log "guest ${NAME}: installing kubeadm + kubelet (${KUBELET}) as packages would"
   gexec "sh /opt/kubelet-ts/extra/install.sh"
   # kube-proxy, pause and coredns images are imported at boot (kts-images.service).
@@ -130,6 +141,9 @@ up() {
   log "guest ${NAME}: kubeadm join done in $(( $(date +%s) - t1 ))s"
   wait_for "node ${NAME} Ready" "${KADM_JOIN_READY_TIMEOUT:-600}" node_ready
   log "node ${NAME} Ready, $(( $(date +%s) - t0 ))s after vm-join up started"
+  # Services from the node's pods need its kube-proxy (it starts after Ready; slow under TCG).
+  wait_for "kube-proxy Ready on ${NAME}" "${KADM_JOIN_READY_TIMEOUT:-600}" kube_proxy_ready
+  log "kube-proxy Ready on ${NAME}, $(( $(date +%s) - t0 ))s after vm-join up started"
   kctl get nodes -o wide
 }
 
