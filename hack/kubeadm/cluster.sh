@@ -36,7 +36,10 @@ MARKER="${KSTATE}/owns-host-paths"
 #                       v2 for 1.37); the kernel config check itself passes
 #   Swap                the host may have swap; the kubelet runs with failSwapOn: false
 #   NumCPU/Mem          2 cores are enough; listed in case a machine reports less
-PREFLIGHT_IGNORE="${KADM_PREFLIGHT_IGNORE:-SystemVerification,Swap,NumCPU,Mem}"
+#   KubeletVersion      KUBELET=ts only, while `kubelet-ts --version` is not "Kubernetes v1.37.2"
+PREFLIGHT_IGNORE="SystemVerification,Swap,NumCPU,Mem"
+[[ "${KUBELET}" == ts ]] && PREFLIGHT_IGNORE+=",KubeletVersion"
+PREFLIGHT_IGNORE="${KADM_PREFLIGHT_IGNORE:-${PREFLIGHT_IGNORE}}"
 
 write_kubelet_shim() {
   mkdir -p "${KSTATE}/bin"
@@ -216,7 +219,9 @@ up() {
   write_config
   write_patches
 
-  if [[ -f "${KADM_KUBECONFIG}" ]]; then
+  if [[ -f "${KADM_KUBECONFIG}" && ! -f "${KSTATE}/initialised" ]]; then
+    die "a previous kubeadm init did not finish (see ${INIT_LOG}): run $0 down first"
+  elif [[ -f "${KADM_KUBECONFIG}" ]]; then
     log "cluster already initialised (${KADM_KUBECONFIG}); making sure the kubelet runs"
     kubeadm_env bash "${KADM_DIR}/kubelet-unit.sh" start
   else
@@ -231,6 +236,7 @@ up() {
       tail -n 30 "${LOG_DIR}/kubeadm-kubelet.log" >&2 2>/dev/null || true
       die "kubeadm init failed after $(( $(date +%s) - t1 ))s (see ${INIT_LOG})"
     fi
+    touch "${KSTATE}/initialised"
     log "kubeadm init done in $(( $(date +%s) - t1 ))s"
   fi
   local wait="${KUBEADM_WAIT:-300}"
