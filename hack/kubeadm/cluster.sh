@@ -159,12 +159,15 @@ YAML
 # owned by the machine's supervisor, so cgroupfs driver, no QoS/pod cgroups and no enforcement (as
 # hack/kubelet.sh and hack/upstream-kubelet.sh run here). A JSON merge patch: an empty list stays
 # empty (kubeadm's own marshalling drops `enforceNodeAllocatable: []`, which defaults to [pods]).
+# Its own podLogsDir: this cluster shares the host's mount namespace with the kubelets of the test
+# environment, and a kubelet removes every directory of /var/log/pods whose pod it does not know.
 write_patches() {
   rm -rf "${KSTATE}/patches"; mkdir -p "${KSTATE}/patches"
   cat > "${KSTATE}/patches/kubeletconfiguration+merge.yaml" <<YAML
 cgroupDriver: cgroupfs
 cgroupsPerQOS: false
 enforceNodeAllocatable: []
+podLogsDir: /var/log/pods-kubeadm
 YAML
 }
 
