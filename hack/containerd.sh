@@ -12,9 +12,13 @@ CONTAINERD_ROOT="/var/lib/containerd${SUFFIX}"
 CONTAINERD_STATE="/run/containerd${SUFFIX}"
 PID_NAME="containerd${SUFFIX}"
 CONF_DIR="${LOCAL_DIR}/containerd${SUFFIX}"
-CNI_CONF_DIR="/etc/cni/net.d"
+# An instance may bring its own CNI network (conf dir, name = host-local IPAM store, bridge) and
+# sandbox image; the defaults are the shared ones of the default instance.
+CNI_CONF_DIR="${CNI_CONF_DIR:-/etc/cni/net.d}"
+CNI_NETWORK="${CNI_NETWORK:-kubelet-ts}"
+CNI_BRIDGE="${CNI_BRIDGE:-kts0}"
 POD_SUBNET="${POD_SUBNET:-10.244.7.0/24}"
-PAUSE_IMAGE="localhost:5999/kubelet-ts/pause:3.10"
+PAUSE_IMAGE="${CONTAINERD_SANDBOX_IMAGE:-localhost:5999/kubelet-ts/pause:3.10}"
 
 write_config() {
   mkdir -p "${CONF_DIR}" "${CNI_CONF_DIR}"
@@ -42,14 +46,14 @@ state = "${CONTAINERD_STATE}"
     bin_dir = "/usr/lib/cni"
     conf_dir = "${CNI_CONF_DIR}"
 TOML
-  cat > "${CNI_CONF_DIR}/10-kubelet-ts.conflist" <<JSON
+  cat > "${CNI_CONF_DIR}/10-${CNI_NETWORK}.conflist" <<JSON
 {
   "cniVersion": "0.4.0",
-  "name": "kubelet-ts",
+  "name": "${CNI_NETWORK}",
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "kts0",
+      "bridge": "${CNI_BRIDGE}",
       "isGateway": true,
       "ipMasq": false,
       "hairpinMode": true,

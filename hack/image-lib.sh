@@ -28,14 +28,16 @@ copy_dynamic() {
     [[ -n "${lib}" && -e "${lib}" ]] || continue
     mkdir -p "${root}$(dirname "${lib}")"
     [[ -e "${root}${lib}" ]] || cp -L "${lib}" "${root}${lib}"
-  done < <(ldd "${bin}" | awk '/=> \//{print $3} /^\t\/lib/{print $1}')
+  done < <(ldd "${bin}" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}')
 }
 
 # make_image ROOTFS CONFIG_JSON_FRAGMENT OUT.tar NAME [NAME...]: one layer, fixed timestamps.
+# IMAGE_XATTRS=1 keeps file capabilities (security.capability, e.g. from setcap) in the layer.
 make_image() {
-  local root="$1" cfg="$2" out="$3" work; shift 3
+  local root="$1" cfg="$2" out="$3" work xattrs=(); shift 3
   work="$(mktemp -d)"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${root}" -cf "${work}/layer.tar" .
+  [[ "${IMAGE_XATTRS:-}" == 1 ]] && xattrs=(--xattrs --xattrs-include=security.capability)
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner "${xattrs[@]}" -C "${root}" -cf "${work}/layer.tar" .
   local diff_id
   diff_id="sha256:$(sha256sum "${work}/layer.tar" | cut -d' ' -f1)"
   cat > "${work}/config.json" <<JSON

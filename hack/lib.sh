@@ -14,6 +14,7 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 CACHE_ROOT="${KUBELET_TS_CACHE:-/var/cache/kubelet-ts}"
 K8S_BIN="${CACHE_ROOT}/k8s-${K8S_VERSION}/bin"
 ETCD_BIN="${CACHE_ROOT}/etcd-${ETCD_VERSION}/bin"
+KUBEADM_BIN="${CACHE_ROOT}/kubeadm-${K8S_VERSION}/bin"
 
 # Everything the local environment writes at run time lives here (git-ignored).
 LOCAL_DIR="${KUBELET_TS_LOCAL:-${REPO_ROOT}/.local}"
@@ -93,4 +94,17 @@ wait_for() {
     fi
     sleep 0.25
   done
+}
+
+# k8s_ldflags: the -ldflags that make k8s.io/kubernetes binaries report K8S_VERSION (without them
+# they say v0.0.0-master, and kubeadm refuses to pick a control-plane version).
+k8s_ldflags() {
+  local ver="${K8S_VERSION#v}" major minor rest build_date pkg out="-s -w"
+  major="${ver%%.*}"; rest="${ver#*.}"; minor="${rest%%.*}"
+  build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    out+=" -X ${pkg}.gitVersion=${K8S_VERSION} -X ${pkg}.gitMajor=${major} -X ${pkg}.gitMinor=${minor}"
+    out+=" -X ${pkg}.gitCommit=module-${K8S_VERSION} -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
+  done
+  printf '%s\n' "${out}"
 }

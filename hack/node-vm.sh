@@ -20,6 +20,18 @@
 #   NODE_VM_READY_TIMEOUT=S      how long to wait for Ready (default 480)
 #   NODE_VM_KEEP_ON_FAILURE=1    leave a guest that did not become Ready running, to look at it
 #   NODE_VM_MEMORY=MiB, NODE_VM_CPUS=N (defaults 2048, 2)
+#   NODE_VM_NET=user|tap         user (default): qemu user networking only; the guest reaches the
+#                                host as 10.0.2.2 but nothing can dial the guest (no kubectl
+#                                logs/exec). tap: a second NIC (eth1) on the bridge of the lab
+#                                netns of hack/kubeadm/net.sh (made if missing), with its own IP
+#                                10.250.0.x (`hack/kubeadm/net.sh vm-env NAME`; NODE_VM_TAP_IP=IP
+#                                to choose) as the node's InternalIP: the host (via kadm0), the
+#                                shared apiserver and the kubeadm cluster all reach its :10250.
+#   NODE_VM_KUBELET=kubelet-ts|none  none: boot without a kubelet and wait for the agent only (for
+#                                flows such as `kubeadm join` driven through `exec`); the overlay
+#                                still carries kubelet-ts (/opt/kubelet-ts/app, bin/node)
+#   NODE_VM_EXTRA_DIR=DIR        copied into the overlay as /opt/kubelet-ts/extra
+#   NODE_VM_EXTRA_IMAGES="A.tar B.tar"  more image tarballs imported into the guest's containerd
 #   KUBELET_TS_SKIP_BUILD=1      use dist/ as it is (otherwise `tsc` builds it first)
 #
 # The base image lives in the machine-level cache ${CACHE_ROOT}/node-vm/<hash>/ and is always
@@ -35,6 +47,12 @@ API_PORT="${API_PORT:-6443}"
 GUEST_IP=10.0.2.15
 GUEST_AGENT_PORT=7070
 CGROUP_DRIVER="${NODE_VM_CGROUP_DRIVER:-systemd}"
+NET_MODE="${NODE_VM_NET:-user}"
+[[ "${NET_MODE}" == user || "${NET_MODE}" == tap ]] || die "NODE_VM_NET must be user or tap"
+VM_KUBELET="${NODE_VM_KUBELET:-kubelet-ts}"
+[[ "${VM_KUBELET}" == kubelet-ts || "${VM_KUBELET}" == none ]] || die "NODE_VM_KUBELET must be kubelet-ts or none"
+# The guest's pod range (hack/node-vm/rootfs/etc/cni/net.d/10-kubelet-ts.conflist).
+GUEST_POD_CIDR=10.244.9.0/24
 [[ "${CGROUP_DRIVER}" == systemd || "${CGROUP_DRIVER}" == cgroupfs ]] || die "NODE_VM_CGROUP_DRIVER must be systemd or cgroupfs"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
@@ -93,6 +111,8 @@ build() {
 }
 
 vm_dir() { echo "${VM_LOCAL}/$1"; }
+# tap_env NAME: TAP_DEV, TAP_IP, TAP_PREFIX, TAP_MAC, TAP_ROUTES of node VM NAME (tap mode).
+tap_env() { bash "${HACK_DIR}/kubeadm/net.sh" vm-env "$1"; }
 pid_name() { echo "node-vm-$1"; }
 
 free_port() {
@@ -163,19 +183,33 @@ make_overlay() {
   bash "${HACK_DIR}/images.sh" --build-only >&2
   for t in pause busybox busybox-nonroot; do cp "${LOCAL_DIR}/images/${t}.tar" "${stage}/images/"; done
 
-  # A node kubeconfig for NAME, pointing at the host's apiserver as the guest sees it.
-  local kc
-  kc="$(bash "${HACK_DIR}/pki.sh" node "${name}")"
-  sed "s#server: https://127.0.0.1:${API_PORT}#server: https://10.0.2.2:${API_PORT}#" "${kc}" > "${stage}/etc/kubeconfig"
-  grep -q "server: https://10.0.2.2:${API_PORT}" "${stage}/etc/kubeconfig" || die "could not rewrite ${kc} for the guest"
+  local img
+  for img in ${NODE_VM_EXTRA_IMAGES:-}; do link_or_copy "${img}" "${stage}/images/extra-$(basename "${img}")"; done
+  if [[ -n "${NODE_VM_EXTRA_DIR:-}" ]]; then cp -a "${NODE_VM_EXTRA_DIR}" "${stage}/extra"; fi
+
+  if [[ "${VM_KUBELET}" == kubelet-ts ]]; then
+    # A node kubeconfig for NAME, pointing at the host's apiserver as the guest sees it.
+    local kc
+    kc="$(bash "${HACK_DIR}/pki.sh" node "${name}")"
+    sed "s#server: https://127.0.0.1:${API_PORT}#server: https://10.0.2.2:${API_PORT}#" "${kc}" > "${stage}/etc/kubeconfig"
+    grep -q "server: https://10.0.2.2:${API_PORT}" "${stage}/etc/kubeconfig" || die "could not rewrite ${kc} for the guest"
+    chmod 600 "${stage}/etc/kubeconfig"
+  fi
   kubelet_config > "${stage}/etc/kubelet-config.yaml"
   echo "${name}" > "${stage}/etc/node-name"
   echo "${token}" > "${stage}/etc/agent-token"
   printf '%s\n' "${NODE_VM_KUBELET_ARGS:-}" > "${stage}/etc/kubelet-args"
   printf 'GUEST_IP=%s\nAGENT_PORT=%s\nCGROUP_DRIVER=%s\n' "${GUEST_IP}" "${GUEST_AGENT_PORT}" "${CGROUP_DRIVER}" \
     > "${stage}/etc/vm.env"
+  if [[ "${NET_MODE}" == tap ]]; then
+    # eth1 on the lab bridge: its address is the node's IP (kubelet --node-ip, /etc/hosts).
+    tap_env "${name}" | grep -E '^TAP_(IP|PREFIX|ROUTES)=' >> "${stage}/etc/vm.env"
+    echo "NODE_IP=$(tap_env "${name}" | sed -n 's/^TAP_IP=//p')" >> "${stage}/etc/vm.env"
+  fi
   cp "${VM_HACK}"/guest/* "${stage}/"
-  chmod 600 "${stage}/etc/agent-token" "${stage}/etc/kubeconfig"
+  # Without kubelet.sh the kubelet-ts unit's ConditionPathExists keeps it from starting.
+  [[ "${VM_KUBELET}" == none ]] && rm -f "${stage}/kubelet.sh"
+  chmod 600 "${stage}/etc/agent-token"
 
   local mb
   mb="$(du -sm "${stage}" | cut -f1)"
@@ -231,13 +265,13 @@ up() {
   pn="$(pid_name "${name}")"
   if pid_alive "${pn}"; then
     log "node VM ${name} already running (pid $(cat "${RUN_DIR}/${pn}.pid"))"
-    wait_for "node ${name} Ready" "${NODE_VM_READY_TIMEOUT:-480}" node_ready "${name}"
+    [[ "${VM_KUBELET}" == none ]] || wait_for "node ${name} Ready" "${NODE_VM_READY_TIMEOUT:-480}" node_ready "${name}"
     return 0
   fi
   local t0
   t0=$(date +%s)
   build
-  check_apiserver
+  [[ "${VM_KUBELET}" == none ]] || check_apiserver
   if [[ "${KUBELET_TS_SKIP_BUILD:-}" != 1 ]]; then
     (cd "${REPO_ROOT}" && { [[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund; } && npx tsc -p tsconfig.json)
   fi
@@ -253,8 +287,18 @@ up() {
   umask 022
   log "node VM ${name}: overlay ready after $(( $(date +%s) - t0 ))s; booting (agent on 127.0.0.1:${port})"
 
-  local console="${LOG_DIR}/${pn}.log"
+  local console="${LOG_DIR}/${pn}.log" tap_args=() TAP_DEV="" TAP_IP="" TAP_MAC=""
   : > "${console}"
+  if [[ "${NET_MODE}" == tap ]]; then
+    bash "${HACK_DIR}/kubeadm/net.sh" up
+    eval "$(tap_env "${name}" | grep -E '^TAP_(DEV|IP|MAC)=')"
+    ip link show "${TAP_DEV}" >/dev/null 2>&1 && die "a device ${TAP_DEV} already exists in the host netns"
+    # qemu (in the host netns, where its user-network hostfwd must listen) creates the tap; it is
+    # moved into the lab netns once qemu holds it (a tap keeps its queue across namespaces).
+    tap_args=(-netdev "tap,id=n1,ifname=${TAP_DEV},script=no,downscript=no"
+              -device "virtio-net-pci,netdev=n1,mac=${TAP_MAC},romfile=")
+    echo "${TAP_DEV}" > "${dir}/tap"
+  fi
   # -snapshot semantics per drive: the cached base is never written; guest writes go to a
   # temporary file that disappears with qemu.
   start_bg "${pn}" qemu-system-x86_64 \
@@ -267,8 +311,21 @@ up() {
     -drive "file=${dir}/overlay.img,if=virtio,format=raw,readonly=on" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:${port}-${GUEST_IP}:${GUEST_AGENT_PORT}" \
     -device virtio-net-pci,netdev=n0,romfile= \
+    "${tap_args[@]}" \
     -device virtio-rng-pci
   echo "${name}" > "${RUN_DIR}/${pn}.node"
+  if [[ "${NET_MODE}" == tap ]]; then attach_tap "${name}" "${TAP_DEV}" "${TAP_IP}"; fi
+
+  if [[ "${VM_KUBELET}" == none ]]; then
+    local deadline=$(( $(date +%s) + ${NODE_VM_READY_TIMEOUT:-480} ))
+    until NODE_VM_EXEC_TIMEOUT=5 guest_exec "${name}" true >/dev/null 2>&1; do
+      pid_alive "${pn}" || fail_up "${name}" "qemu exited before the guest agent answered"
+      (( $(date +%s) < deadline )) || fail_up "${name}" "guest agent not answering after ${NODE_VM_READY_TIMEOUT:-480}s"
+      sleep 2
+    done
+    log "node VM ${name}: guest agent answers after $(( $(date +%s) - t0 ))s (no kubelet: NODE_VM_KUBELET=none)"
+    return 0
+  fi
 
   local deadline=$(( $(date +%s) + ${NODE_VM_READY_TIMEOUT:-480} )) agent_up=
   until node_ready "${name}"; do
@@ -283,9 +340,27 @@ up() {
   log "node VM ${name}: node Ready after $(( $(date +%s) - t0 ))s (pid $(cat "${RUN_DIR}/${pn}.pid"), console ${console})"
 }
 
+# attach_tap NAME TAP IP: once qemu has opened TAP (its fdinfo names it), move it onto the lab
+# bridge and route the guest's pod range to it.
+attach_tap() {
+  local name="$1" tap="$2" ip="$3" pid deadline=$(( $(date +%s) + 20 ))
+  pid="$(cat "${RUN_DIR}/$(pid_name "${name}").pid")"
+  until grep -qs "^iff:[[:space:]]*${tap}\$" /proc/"${pid}"/fdinfo/* 2>/dev/null; do
+    kill -0 "${pid}" 2>/dev/null || fail_up "${name}" "qemu exited before opening tap ${tap}"
+    (( $(date +%s) < deadline )) || fail_up "${name}" "qemu did not open tap ${tap} within 20s"
+    sleep 0.1
+  done
+  bash "${HACK_DIR}/kubeadm/net.sh" attach-tap "${tap}"
+  bash "${HACK_DIR}/kubeadm/net.sh" route "${GUEST_POD_CIDR}" "${ip}"
+  log "node VM ${name}: tap ${tap} on the lab bridge, node IP ${ip}"
+}
+
 down_one() {
-  local name="$1"
+  local name="$1" dir
+  dir="$(vm_dir "${name}")"
   stop_pid "$(pid_name "${name}")"
+  # The tap goes away with qemu; its pod route with it (net.sh unroute is a no-op then).
+  if [[ -f "${dir}/tap" ]]; then bash "${HACK_DIR}/kubeadm/net.sh" unroute "${GUEST_POD_CIDR}" 2>/dev/null || true; fi
   rm -f "${RUN_DIR}/$(pid_name "${name}").node"
   rm -rf "$(vm_dir "${name}")"
 }
