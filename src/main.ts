@@ -5,6 +5,7 @@ import { KubeEventRecorder, nodeRef, restEventSink } from './api/events.js';
 import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
+import { podQOSClass } from './api/qos.js';
 import { RestClient } from './api/rest.js';
 import { ServiceCache } from './api/serviceCache.js';
 import {
@@ -52,7 +53,6 @@ import { KubeletServer } from './server/server.js';
 import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
-import { podQOSClass } from './status/qos.js';
 import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';

@@ -7,6 +7,7 @@
  * pod to be cleaned up before the next round.
  */
 import type { ObjectRef } from '../api/events.js';
+import { isCriticalPod, podKObj, podRef } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import { onAbort } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
@@ -16,7 +17,7 @@ import {
   THRESHOLD_MET_EVENT,
   thresholdMetEventMessage,
 } from './messages.js';
-import { isCriticalPod, rankingFor, rankPods } from './ranking.js';
+import { rankingFor, rankPods } from './ranking.js';
 import { makeSignalObservations } from './signals.js';
 import {
   type FirstObserved,
@@ -245,7 +246,7 @@ export class EvictionManager {
     const ranked = rankPods(activePods, rank);
     for (const pod of ranked) {
       if (isCriticalPod(pod)) {
-        this.log.error({ pod: podKey(pod) }, 'Eviction manager: cannot evict a critical pod');
+        this.log.error({ pod: podKObj(pod) }, 'Eviction manager: cannot evict a critical pod');
         continue;
       }
       let grace = IMMEDIATE_EVICTION_GRACE_SECONDS;
@@ -254,8 +255,8 @@ export class EvictionManager {
       }
       const uid = pod.metadata?.uid ?? '';
       const { message, annotations } = evictionMessage(resource, pod, statsFunc(uid), sorted, observations);
-      this.o.events?.event(podObjectRef(pod), 'Warning', EVICTED_REASON, message, annotations);
-      this.log.info({ pod: podKey(pod), uid, message }, 'Evicting pod');
+      this.o.events?.event(podRef(pod), 'Warning', EVICTED_REASON, message, annotations);
+      this.log.info({ pod: podKObj(pod), uid, message }, 'Evicting pod');
       this.o.killPod(pod, {
         graceSeconds: grace,
         status: { reason: EVICTED_REASON, message, disruptionTarget: true },
@@ -298,12 +299,12 @@ export class EvictionManager {
     while (!signal.aborted && this.now() < deadline) {
       await this.sleep(poll, signal, false);
       if (this.o.podCleanedUp(uid)) {
-        this.log.info({ pod: podKey(pod) }, 'Eviction manager: pod is evicted successfully');
+        this.log.info({ pod: podKObj(pod) }, 'Eviction manager: pod is evicted successfully');
         return;
       }
     }
     if (!signal.aborted)
-      this.log.warn({ pod: podKey(pod) }, 'Eviction manager: timed out waiting for pods to be cleaned up');
+      this.log.warn({ pod: podKObj(pod) }, 'Eviction manager: timed out waiting for pods to be cleaned up');
   }
 
   private async waitOrTrigger(signal: AbortSignal): Promise<void> {
@@ -334,20 +335,6 @@ export class EvictionManager {
       if (wakeable) this.wake = done;
     });
   }
-}
-
-function podKey(pod: Pod): string {
-  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
-}
-
-function podObjectRef(pod: Pod): ObjectRef {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? '',
-  };
 }
 
 function errText(err: unknown): string {

@@ -1,15 +1,10 @@
+import { podDesc } from '../api/pod.js';
 import { sleep } from '../util/abort.js';
 import { ProbeError } from './errors.js';
 import { type ExecRunner, execHook } from './exec.js';
 import { doHttpGet, type HttpGetRequest, newHttpGetRequest } from './http.js';
 import { joinHostPort } from './net.js';
-import {
-  type LifecycleHandler,
-  type ProbeContainer,
-  type ProbeEventSink,
-  type ProbePod,
-  podDesc,
-} from './types.js';
+import type { LifecycleHandler, ProbeContainer, ProbeEventSink, ProbePod } from './types.js';
 
 export interface HookInput {
   pod: ProbePod;

@@ -1,9 +1,9 @@
+import { isSidecar } from '../api/pod.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ExecRunner } from './exec.js';
 import { ResultsCache, type ResultUpdate } from './results.js';
 import {
-  isSidecar,
   type ProbeContainer,
   type ProbeEventSink,
   type ProbePod,

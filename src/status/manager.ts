@@ -1,4 +1,5 @@
 import { isNotFound } from '../api/errors.js';
+import { isStaticPod } from '../api/pod.js';
 import type { PatchType, RequestOptions } from '../api/rest.js';
 import type { Pod, PodStatus } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
@@ -8,7 +9,7 @@ import { terminatedStatus } from './generate.js';
 import { canBeDeleted, checkContainerStateTransition, mergePodStatus } from './merge.js';
 import { normalizeStatus } from './normalize.js';
 import { isStatusByKubeletEqual, podStatusPatch } from './patch.js';
-import { clone, isStaticPod } from './podutil.js';
+import { clone } from './podutil.js';
 
 /** The part of RestClient the status manager uses. */
 export interface StatusApi {

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { containerRef, isSidecar, podRef } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import { CriError, isCriNotFound } from '../cri/errors.js';
@@ -34,10 +35,10 @@ import {
 import { type DnsSettings, podDnsConfig } from './dns.js';
 import { buildEnv, type EnvLookup } from './env.js';
 import { BackoffError, SyncError } from './errors.js';
-import { containerRef, type EventSink, podRef } from './events.js';
+import type { EventSink } from './events.js';
 import { generatePodHostNameAndDomain, getNodenameForKernel, type PodHostnameAndDomain } from './hostname.js';
 import type { ImageManager } from './images.js';
-import { computePodActions, isSidecar, type PodActions, type ProbeResult } from './plan.js';
+import { computePodActions, type PodActions, type ProbeResult } from './plan.js';
 import { oomScoreAdj } from './qos.js';
 
 export interface SyncerConfig {
@@ -372,7 +373,7 @@ export class PodSyncer {
     const spec = podContainerSpec(pod, s.name);
     if (spec)
       this.d.events.event(
-        containerRef(pod, spec),
+        containerRef(pod, spec.name),
         'Normal',
         'Killing',
         message ?? `Stopping container ${s.name}`,
@@ -416,7 +417,7 @@ export class PodSyncer {
     const failed = (message: string) => {
       this.log.info({ pod: podDesc(pod), container: spec.name, msg: message }, 'PreStop hook failed');
       // Never the hook's message: it may carry secrets.
-      this.d.events.event(containerRef(pod, spec), 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      this.d.events.event(containerRef(pod, spec.name), 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
     };
     const hook = hooks.run({ pod, container: spec, containerId: id, handler, podIPs }, signal).then(
       (o) => {
@@ -517,7 +518,7 @@ export class PodSyncer {
   private async startContainer(c: Container, x: StartContext, target?: string): Promise<boolean> {
     const { pod, rt, signal, result } = x;
     const uid = pod.metadata?.uid ?? '';
-    const ref = containerRef(pod, c);
+    const ref = containerRef(pod, c.name);
     const prev = rt?.containers.find((s) => s.name === c.name);
     try {
       if (prev && prev.state === 'exited') {
@@ -629,7 +630,7 @@ export class PodSyncer {
     if (signal.aborted) throw new SyncError('PostStartHookError', outcome.message);
     this.log.info({ pod: podDesc(pod), container: c.name, msg: outcome.message }, 'PostStart hook failed');
     // Never the hook's message in the event: it may carry secrets.
-    this.d.events.event(containerRef(pod, c), 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+    this.d.events.event(containerRef(pod, c.name), 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
     await this.killContainer(
       pod,
       { id, name: c.name },

@@ -1,3 +1,4 @@
+import { isPodTerminal, podRef } from '../api/pod.js';
 import type { Pod, PodStatus } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import { inspectPod } from '../cri/inspect.js';
@@ -13,7 +14,7 @@ import type { VolumeManager } from '../volumes/manager.js';
 import { type AdmissionNode, admitPod } from './admission.js';
 import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
 import { podDesc } from './criConfig.js';
-import { type EventSink, podRef } from './events.js';
+import type { EventSink } from './events.js';
 import type { ImageManager } from './images.js';
 import { podSandboxChanged } from './plan.js';
 import { PodConfig, type PodOp } from './podConfig.js';
@@ -142,7 +143,7 @@ export class SyncLoop {
       const uid = p.metadata?.uid ?? '';
       if (this.rejected.has(uid)) return false;
       const st = this.workers.state(uid);
-      return st === 'sync' || st === 'terminating' || (st === undefined && !isTerminal(p));
+      return st === 'sync' || st === 'terminating' || (st === undefined && !isPodTerminal(p));
     });
   }
 
@@ -154,7 +155,11 @@ export class SyncLoop {
     const uid = pod.metadata?.uid ?? '';
     switch (op) {
       case 'ADD': {
-        if (this.workers.state(uid) === undefined && !isTerminal(pod) && !pod.metadata?.deletionTimestamp) {
+        if (
+          this.workers.state(uid) === undefined &&
+          !isPodTerminal(pod) &&
+          !pod.metadata?.deletionTimestamp
+        ) {
           const verdict = admitPod(
             pod,
             this.activePods().filter((p) => p.metadata?.uid !== uid),
@@ -275,7 +280,7 @@ export class SyncLoop {
       status = await this.generate(pod, rt, false);
     }
     this.storeStatus(pod, status);
-    if (isTerminal({ status })) return { terminal: true };
+    if (isPodTerminal({ status })) return { terminal: true };
 
     this.d.probes?.addPod?.(pod);
     if (this.d.cgroups) {
@@ -292,7 +297,7 @@ export class SyncLoop {
       rt = await this.inspect(uid, signal);
       status = await this.generate(pod, rt, false);
       this.storeStatus(pod, status);
-      if (isTerminal({ status })) return { terminal: true };
+      if (isPodTerminal({ status })) return { terminal: true };
     }
     if (res.retryAt !== undefined)
       return { terminal: false, requeueAfterMs: Math.max(100, res.retryAt - this.now() + 50) };
@@ -448,8 +453,4 @@ function emptyRuntime(pod: Pod): PodRuntimeStatus {
     ips: [],
     observedAt: Date.now(),
   };
-}
-
-function isTerminal(p: { status?: PodStatus }): boolean {
-  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }

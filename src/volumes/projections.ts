@@ -1,4 +1,4 @@
-import { type NodeAllocatable, ResourceFieldError, resourceValueByContainerName } from '../api/resource.js';
+import { type NodeAllocatable, ResourceFieldError, resourceValueByContainerName } from '../api/resources.js';
 import type { ConfigMap, Pod, Secret } from '../api/types.js';
 import type { FileProjection } from './atomicWriter.js';
 

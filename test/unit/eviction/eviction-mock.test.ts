@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { podQOSClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import { CgroupFs, CgroupManager } from '../../../src/cgroups/index.js';
 import type { EvictionThreshold } from '../../../src/config/types.js';
@@ -10,7 +11,6 @@ import {
   PressureMonitor,
   StatsCollector,
 } from '../../../src/eviction/index.js';
-import { podQOSClass } from '../../../src/status/qos.js';
 import { KubeletHarness, testPod } from '../../helpers/kubeletHarness.js';
 import { FakeCgroupfs } from '../cgroups/fakeCgroupfs.js';
 
