@@ -61,6 +61,8 @@ import { PodSyncer } from './sync/podSyncer.js';
 import { SyncLoop } from './sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from './sync/sysctl.js';
 import { sleep } from './util/abort.js';
+import { RetryDelay } from './util/backoff.js';
+import { errorMessage } from './util/errors.js';
 import { createLogger, type Logger } from './util/log.js';
 import { cpuToMillis, memoryToBytes } from './util/quantity.js';
 import { Semaphore } from './util/semaphore.js';
@@ -76,18 +78,15 @@ async function untilReady<T>(
   log: Logger,
   signal: AbortSignal,
 ): Promise<T> {
-  let delay = 200;
+  const retry = new RetryDelay(200, 7_000);
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (signal.aborted) throw err;
-      log.warn(
-        { attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) },
-        `waiting for ${what}`,
-      );
+      const delay = retry.next();
+      log.warn({ attempt, retryInMs: delay, err: errorMessage(err) }, `waiting for ${what}`);
       await sleep(delay, signal);
-      delay = Math.min(delay * 2, 7_000);
     }
   }
 }

@@ -5,6 +5,7 @@
  * `syncFrequency: 0s` and expects the default).
  */
 import { parseDuration } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
 import { memoryToBytes } from '../util/quantity.js';
 import type { ConfigIssue } from './errors.js';
 import { buildEvictionThresholds } from './eviction.js';
@@ -44,7 +45,7 @@ class Converter {
       const ms = parseDuration(value);
       return ms === 0 && zeroIsUnset ? defaultMs : ms;
     } catch (e) {
-      this.issues.push({ path, value, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value, message: errorMessage(e) });
       return defaultMs;
     }
   }
@@ -54,7 +55,7 @@ class Converter {
     try {
       return memoryToBytes(text);
     } catch (e) {
-      this.issues.push({ path, value, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value, message: errorMessage(e) });
       return memoryToBytes(defaultValue);
     }
   }
@@ -63,7 +64,7 @@ class Converter {
     try {
       return parseReservedResources(map);
     } catch (e) {
-      this.issues.push({ path, value: map, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value: map, message: errorMessage(e) });
       return NO_RESERVATION;
     }
   }

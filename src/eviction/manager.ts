@@ -10,6 +10,7 @@ import type { ObjectRef } from '../api/events.js';
 import { isCriticalPod, podKObj, podRef } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import { onAbort } from '../util/abort.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import {
   EVICTED_REASON,
@@ -174,7 +175,8 @@ export class EvictionManager {
       try {
         evicted = await this.synchronize(signal);
       } catch (err) {
-        if (!signal.aborted) this.log.error({ err: errText(err) }, 'Eviction manager: failed to synchronize');
+        if (!signal.aborted)
+          this.log.error({ err: errorMessage(err) }, 'Eviction manager: failed to synchronize');
       }
       if (signal.aborted) break;
       if (evicted) await this.waitForPodCleanup(evicted, signal);
@@ -283,7 +285,7 @@ export class EvictionManager {
     for (const f of [() => r.deleteAllUnusedContainers(signal), () => r.deleteUnusedImages(signal)]) {
       await f().catch((err) =>
         this.log.info(
-          { err: errText(err) },
+          { err: errorMessage(err) },
           'Eviction manager: unexpected error when attempting to reduce resource pressure',
         ),
       );
@@ -335,8 +337,4 @@ export class EvictionManager {
       if (wakeable) this.wake = done;
     });
   }
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

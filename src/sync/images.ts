@@ -3,6 +3,7 @@ import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import type { PodSandboxConfig } from '../cri/types.js';
 import { Backoff } from '../util/backoff.js';
+import { errorMessage } from '../util/errors.js';
 import { Semaphore } from '../util/semaphore.js';
 import { BackoffError, SyncError } from './errors.js';
 import type { EventSink } from './events.js';
@@ -81,7 +82,7 @@ export class ImageManager {
     try {
       present = await this.cri.imageStatus(image, { signal });
     } catch (err) {
-      const msg = `Failed to inspect image "${image}": ${err instanceof Error ? err.message : String(err)}`;
+      const msg = `Failed to inspect image "${image}": ${errorMessage(err)}`;
       this.events.event(ref, 'Warning', 'InspectFailed', msg);
       throw new SyncError('ImageInspectError', msg);
     }

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { containerRef, isSidecar, podRef } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
-import { CriError, isCriNotFound } from '../cri/errors.js';
+import { isCriNotFound, runtimeErrorMessage } from '../cri/errors.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../cri/runtimeState.js';
 import type { Mount, PodSandboxConfig } from '../cri/types.js';
 import { Backoff } from '../util/backoff.js';
@@ -279,7 +279,7 @@ export class PodSyncer {
         );
         sandboxId = res.podSandboxId;
       } catch (err) {
-        const msg = `Failed to create pod sandbox: ${errText(err)}`;
+        const msg = `Failed to create pod sandbox: ${runtimeErrorMessage(err)}`;
         this.d.events.event(podRef(pod), 'Warning', 'FailedCreatePodSandBox', msg);
         result.errors.push(new SyncError('CreatePodSandboxError', msg));
         return result;
@@ -290,7 +290,7 @@ export class PodSyncer {
         const net = st?.network;
         podIPs = net?.ip ? [net.ip, ...net.additionalIps.map((x) => x.ip)] : [];
       } catch (err) {
-        const msg = `Unable to get pod sandbox status: ${errText(err)}`;
+        const msg = `Unable to get pod sandbox status: ${runtimeErrorMessage(err)}`;
         this.d.events.event(podRef(pod), 'Warning', 'FailedPodSandBoxStatus', msg);
         result.errors.push(new SyncError('FailedPodSandBoxStatus', msg));
         return result;
@@ -389,9 +389,13 @@ export class PodSyncer {
       await this.d.cri.stopContainer(s.id, grace, { signal });
     } catch (err) {
       if (!isCriNotFound(err)) {
-        throw new SyncError('KillContainerError', `failed to kill container "${s.name}": ${errText(err)}`, {
-          cause: err,
-        });
+        throw new SyncError(
+          'KillContainerError',
+          `failed to kill container "${s.name}": ${runtimeErrorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
     opts.ordering?.containerTerminated(s.name);
@@ -423,7 +427,7 @@ export class PodSyncer {
       (o) => {
         if (!o.ok) failed(o.message);
       },
-      (err) => failed(errText(err)),
+      (err) => failed(runtimeErrorMessage(err)),
     );
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => {
@@ -476,7 +480,7 @@ export class PodSyncer {
       }
     }
     if (errors.length > 0) {
-      const msg = `error killing pod: ${errors.map(errText).join('; ')}`;
+      const msg = `error killing pod: ${errors.map(runtimeErrorMessage).join('; ')}`;
       this.d.events.event(podRef(pod), 'Warning', 'FailedKillPod', msg);
       throw new SyncError('KillPodError', msg);
     }
@@ -486,13 +490,15 @@ export class PodSyncer {
   async removePod(rt: PodRuntimeStatus | undefined, signal?: AbortSignal): Promise<void> {
     for (const c of rt?.containers ?? []) {
       await this.d.cri.removeContainer(c.id, { signal }).catch((e) => {
-        if (!isCriNotFound(e)) this.log.warn({ id: c.id, err: errText(e) }, 'remove container failed');
+        if (!isCriNotFound(e))
+          this.log.warn({ id: c.id, err: runtimeErrorMessage(e) }, 'remove container failed');
       });
     }
     for (const sb of rt?.sandboxes ?? []) {
       await this.d.cri.stopPodSandbox(sb.id, { signal }).catch(() => {});
       await this.d.cri.removePodSandbox(sb.id, { signal }).catch((e) => {
-        if (!isCriNotFound(e)) this.log.warn({ id: sb.id, err: errText(e) }, 'remove sandbox failed');
+        if (!isCriNotFound(e))
+          this.log.warn({ id: sb.id, err: runtimeErrorMessage(e) }, 'remove sandbox failed');
       });
     }
   }
@@ -564,7 +570,10 @@ export class PodSyncer {
       }
 
       const config = await this.containerConfig(c, x, image, restartCount, target).catch((err) => {
-        const e = err instanceof SyncError ? err : new SyncError('CreateContainerConfigError', errText(err));
+        const e =
+          err instanceof SyncError
+            ? err
+            : new SyncError('CreateContainerConfigError', runtimeErrorMessage(err));
         this.d.events.event(ref, 'Warning', 'Failed', `Error: ${e.message}`);
         throw e;
       });
@@ -582,7 +591,7 @@ export class PodSyncer {
           PRIORITY_CREATE,
         );
       } catch (err) {
-        const msg = errText(err);
+        const msg = runtimeErrorMessage(err);
         this.d.events.event(ref, 'Warning', 'Failed', `Error: ${msg}`);
         throw new SyncError('CreateContainerError', msg);
       }
@@ -591,7 +600,7 @@ export class PodSyncer {
       try {
         await this.d.criLimiter.run(() => this.d.cri.startContainer(id, { signal }), signal, PRIORITY_START);
       } catch (err) {
-        const msg = errText(err);
+        const msg = runtimeErrorMessage(err);
         this.d.events.event(ref, 'Warning', 'Failed', `Error: ${msg}`);
         throw new SyncError('RunContainerError', msg);
       }
@@ -602,7 +611,7 @@ export class PodSyncer {
       return true;
     } catch (err) {
       if (signal.aborted) throw err;
-      const e = err instanceof SyncError ? err : new SyncError('RunContainerError', errText(err));
+      const e = err instanceof SyncError ? err : new SyncError('RunContainerError', runtimeErrorMessage(err));
       this.setFailure(uid, c.name, { reason: e.reason, message: e.message });
       if (!(e instanceof BackoffError)) result.errors.push(e);
       this.log.debug(
@@ -625,7 +634,7 @@ export class PodSyncer {
     const { pod, signal } = x;
     const outcome = await hooks
       .run({ pod, container: c, containerId: id, handler, podIPs: x.podIPs }, signal)
-      .catch((err): HookOutcome => ({ ok: false, message: errText(err) }));
+      .catch((err): HookOutcome => ({ ok: false, message: runtimeErrorMessage(err) }));
     if (outcome.ok) return;
     if (signal.aborted) throw new SyncError('PostStartHookError', outcome.message);
     this.log.info({ pod: podDesc(pod), container: c.name, msg: outcome.message }, 'PostStart hook failed');
@@ -640,7 +649,7 @@ export class PodSyncer {
       { podIPs: x.podIPs },
     ).catch((err) =>
       this.log.warn(
-        { pod: podDesc(pod), container: c.name, err: errText(err) },
+        { pod: podDesc(pod), container: c.name, err: runtimeErrorMessage(err) },
         'kill after PostStart failed',
       ),
     );
@@ -856,9 +865,4 @@ function podContainerSpec(pod: Pod, name: string): Container | undefined {
     s?.initContainers?.find((x) => x.name === name) ??
     s?.ephemeralContainers?.find((x) => x.name === name)
   );
-}
-
-function errText(err: unknown): string {
-  if (err instanceof CriError) return err.details || err.message;
-  return err instanceof Error ? err.message : String(err);
 }

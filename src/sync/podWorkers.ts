@@ -1,5 +1,6 @@
 import type { Pod } from '../api/types.js';
 import type { RuntimePodRef } from '../cri/pleg.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
 export type WorkerState = 'sync' | 'terminating' | 'terminated' | 'finished';
@@ -212,7 +213,7 @@ export class PodWorkers {
           }
           const retry = jitter(this.o.errorBackoffMs ?? 10_000, 0.5);
           this.log.warn(
-            { pod: podName(w), uid: w.uid, state, err: err instanceof Error ? err.message : String(err) },
+            { pod: podName(w), uid: w.uid, state, err: errorMessage(err) },
             'pod sync failed; will retry',
           );
           if (state === 'sync') this.requeue(w, retry);

@@ -8,6 +8,7 @@ import { needToReconcilePodReadiness } from '../status/conditions.js';
 import { generatePodStatus, rejectedPodStatus, type StatusOverride } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
 import { sleep } from '../util/abort.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
@@ -287,7 +288,7 @@ export class SyncLoop {
       try {
         await this.d.cgroups.ensurePod(pod);
       } catch (err) {
-        const msg = `unable to ensure pod container exists: ${err instanceof Error ? err.message : String(err)}`;
+        const msg = `unable to ensure pod container exists: ${errorMessage(err)}`;
         this.d.events.event(podRef(pod), 'Warning', 'FailedCreatePodContainer', msg);
         return { terminal: false, requeueAfterMs: 10_000 };
       }
