@@ -3,7 +3,7 @@
  * pkg/kubelet/nodestatus setters and kubelet_node_status.go compute them. Pure: every input,
  * including the clock (`now`), is passed in; transitions come back as events to record.
  */
-import type { Node, NodeCondition, NodeStatus } from '../api/types.js';
+import { type Node, type NodeCondition, type NodeStatus, rfc3339 } from '../api/types.js';
 import type { HostFacts } from '../host/types.js';
 import {
   aggregateErrors,
@@ -262,7 +262,7 @@ export function nodeImages(images: readonly NodeImage[], max = 50): NonNullable<
 export function buildNodeStatus(previous: NodeStatus | undefined, input: NodeStatusInput): NodeStatusResult {
   const { config, facts, now } = input;
   const nodeName = config.nodeName;
-  const ts = rfc3339Seconds(now);
+  const ts = rfc3339(now);
   const events: NodeStatusEvent[] = [];
   const status: NodeStatus = { ...(previous ?? {}) };
 
@@ -386,9 +386,4 @@ export function nodeStatusChanged(old: NodeStatus | undefined, next: NodeStatus 
     allocatable: undefined,
   });
   return !semanticEqual(rest(old), rest(next));
-}
-
-/** metav1.Time on the wire: RFC 3339, whole seconds (same as api/types rfc3339, kept pure here). */
-function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
