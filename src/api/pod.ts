@@ -144,3 +144,18 @@ export function containerRef(
         : 'spec.containers';
   return { ...podRef(pod), fieldPath: `${field}{${containerName}}` };
 }
+
+type ContainerLike = { name: string };
+
+/** A container of the pod by name: regular, init or ephemeral (upstream GetContainerSpec). */
+export function podContainerSpec<C extends ContainerLike, E extends ContainerLike>(
+  pod: { spec?: { containers: C[]; initContainers?: C[]; ephemeralContainers?: E[] } },
+  name: string,
+): C | E | undefined {
+  const s = pod.spec;
+  return (
+    s?.containers.find((x) => x.name === name) ??
+    s?.initContainers?.find((x) => x.name === name) ??
+    s?.ephemeralContainers?.find((x) => x.name === name)
+  );
+}

@@ -17,9 +17,9 @@ import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
 import { podDesc } from './criConfig.js';
 import type { EventSink } from './events.js';
 import type { ImageManager } from './images.js';
+import type { PodSyncer } from './kuberuntime/manager.js';
 import { podSandboxChanged } from './plan.js';
 import { PodConfig, type PodOp } from './podConfig.js';
-import type { PodSyncer } from './podSyncer.js';
 import { type KillRequest, PodWorkers, type SyncOutcome } from './podWorkers.js';
 
 export interface ProbeStatusView {

@@ -8,7 +8,7 @@ import { LifecycleHandlerRunner, ProbeManager, type ProbeRunMetric } from '../..
 import { StatusManager } from '../../src/status/manager.js';
 import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
-import { PodSyncer } from '../../src/sync/podSyncer.js';
+import { PodSyncer } from '../../src/sync/kuberuntime/manager.js';
 import { type PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from '../../src/sync/sysctl.js';
 import { Semaphore } from '../../src/util/semaphore.js';
