@@ -1,3 +1,4 @@
+import { isPodTerminal } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import type { RuntimePodRef } from '../cri/pleg.js';
 import { errorMessage } from '../util/errors.js';
@@ -57,9 +58,6 @@ interface Worker {
 
 const jitter = (ms: number, factor: number) => ms + Math.random() * factor * ms;
 
-const isTerminalPhase = (p: Pod | undefined) =>
-  p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed';
-
 /**
  * One worker per pod UID (upstream podWorkers): updates are coalesced (only the newest pod spec
  * is processed; never two syncs of one pod at once), and each pod moves
@@ -105,7 +103,7 @@ export class PodWorkers {
     if (u.runtimePod) w.runtimePod = u.runtimePod;
     const pod = w.pod;
     const wantsTermination =
-      u.kill !== undefined || !pod || pod.metadata?.deletionTimestamp || isTerminalPhase(pod);
+      u.kill !== undefined || !pod || pod.metadata?.deletionTimestamp || isPodTerminal(pod);
     if (wantsTermination) {
       const grace = this.effectiveGrace(w, pod, u.kill);
       const shortened = w.graceSeconds !== undefined && grace < w.graceSeconds;

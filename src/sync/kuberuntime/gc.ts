@@ -40,4 +40,18 @@ export class ContainerGC {
       }
     }
   }
+
+  /**
+   * Removes exited instances of each container beyond the newest `keep` (upstream
+   * evictContainers with MaxPerPodContainer); the runtime lists newest first.
+   */
+  async removeDeadContainers(rt: PodRuntimeStatus, keep: number, signal?: AbortSignal): Promise<void> {
+    const byName = new Map<string, number>();
+    for (const c of rt.containers) {
+      const n = (byName.get(c.name) ?? 0) + 1;
+      byName.set(c.name, n);
+      if (n > keep && c.state === 'exited')
+        await this.d.cri.removeContainer(c.id, { signal }).catch(() => {});
+    }
+  }
 }
