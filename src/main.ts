@@ -29,13 +29,7 @@ import { CriClient } from './cri/client.js';
 import { RuntimeHealth } from './cri/health.js';
 import { inspectPod } from './cri/inspect.js';
 import { Pleg } from './cri/pleg.js';
-import {
-  EvictionManager,
-  NodeReclaimer,
-  PressureMonitor,
-  runtimeSandboxImage,
-  StatsCollector,
-} from './eviction/index.js';
+import { EvictionManager, PressureMonitor, StatsCollector } from './eviction/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
@@ -55,6 +49,7 @@ import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
 import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
+import { ImageGC, runtimeSandboxImage } from './sync/imageGC.js';
 import { ImageManager } from './sync/images.js';
 import { PodSyncer } from './sync/kuberuntime/manager.js';
 import { LogRotator } from './sync/logRotation.js';
@@ -433,6 +428,15 @@ export async function main(argv: string[]): Promise<number> {
     podProcesses: () => cgroups.podProcessCounts(),
   });
   let sandboxImages: Promise<string[]> | undefined;
+  const imageGC = new ImageGC({
+    cri,
+    protectedImages: () => {
+      sandboxImages ??= runtimeSandboxImage(cri).catch(() => []);
+      return sandboxImages;
+    },
+    imageMinimumGCAgeMs: cfg.imageMinimumGCAgeMs,
+    logger: log,
+  });
   const eviction = new EvictionManager({
     nodeName: cfg.nodeName,
     thresholds: cfg.evictionThresholds,
@@ -443,16 +447,10 @@ export async function main(argv: string[]): Promise<number> {
     killPod: (pod, kill) => syncLoop?.killPod(pod.metadata?.uid ?? '', kill),
     podCleanedUp: (uid) => !podActive(uid),
     events: recorder,
-    reclaim: new NodeReclaimer({
-      cri,
-      podIsActive: podActive,
-      protectedImages: () => {
-        sandboxImages ??= runtimeSandboxImage(cri).catch(() => []);
-        return sandboxImages;
-      },
-      imageMinimumGCAgeMs: cfg.imageMinimumGCAgeMs,
-      logger: log,
-    }),
+    reclaim: {
+      deleteAllUnusedContainers: (signal) => syncer.gc.deleteAllUnusedContainers(podActive, signal),
+      deleteUnusedImages: (signal) => imageGC.deleteUnusedImages(signal),
+    },
     onPressureChange: () => statusUpdater?.updateNow(),
     logger: log,
   });

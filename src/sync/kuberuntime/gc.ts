@@ -1,10 +1,14 @@
 import type { Pod } from '../../api/types.js';
 import { isCriNotFound, runtimeErrorMessage } from '../../cri/errors.js';
 import type { PodRuntimeStatus } from '../../cri/runtimeState.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../cri/runtimeState.js';
+import { errorMessage } from '../../util/errors.js';
 import { type Logger, silentLogger } from '../../util/log.js';
 import type { SyncerDeps } from './types.js';
 
 /** Removing dead containers and sandboxes (upstream kuberuntime_gc.go and pruneInitContainersBeforeStart). */
+const nanos = (v: unknown) => BigInt(String(v ?? 0));
+
 export class ContainerGC {
   private readonly d: Pick<SyncerDeps, 'cri'>;
   private readonly log: Logger;
@@ -53,5 +57,52 @@ export class ContainerGC {
       if (n > keep && c.state === 'exited')
         await this.d.cri.removeContainer(c.id, { signal }).catch(() => {});
     }
+  }
+
+  /**
+   * Node-level reclaim for disk pressure (upstream containerGC.DeleteAllUnusedContainers): every
+   * exited container of a pod whose runtime may be removed goes; pods still active keep their
+   * newest exited instance per container (MaxPerPodContainer 1); not-ready sandboxes without
+   * containers go unless they are an active pod's newest. Returns how many objects it removed.
+   */
+  async deleteAllUnusedContainers(
+    podIsActive: (uid: string) => boolean,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const containers = await this.d.cri.listContainers(undefined, { signal });
+    const units = new Map<string, typeof containers>();
+    for (const c of containers) {
+      if (c.state !== 'CONTAINER_EXITED') continue;
+      const key = `${c.labels[LABEL_POD_UID] ?? ''}/${c.labels[LABEL_CONTAINER_NAME] ?? c.metadata?.name ?? ''}`;
+      units.set(key, [...(units.get(key) ?? []), c]);
+    }
+    let removed = 0;
+    for (const [key, unit] of units) {
+      const uid = key.slice(0, key.indexOf('/'));
+      const newestFirst = [...unit].sort((a, b) => (nanos(b.createdAt) > nanos(a.createdAt) ? 1 : -1));
+      const victims = podIsActive(uid) ? newestFirst.slice(1) : newestFirst;
+      for (const c of victims) {
+        await this.d.cri.removeContainer(c.id, { signal }).then(
+          () => removed++,
+          (err) => this.log.debug({ id: c.id, err: errorMessage(err) }, 'container GC: remove failed'),
+        );
+      }
+    }
+    const left = new Set((await this.d.cri.listContainers(undefined, { signal })).map((c) => c.podSandboxId));
+    const sandboxes = await this.d.cri.listPodSandbox(undefined, { signal });
+    const newest = new Map<string, string>();
+    for (const s of [...sandboxes].sort((a, b) => (nanos(a.createdAt) > nanos(b.createdAt) ? 1 : -1))) {
+      newest.set(s.metadata?.uid ?? '', s.id);
+    }
+    for (const s of sandboxes) {
+      if (s.state === 'SANDBOX_READY' || left.has(s.id)) continue;
+      const uid = s.metadata?.uid ?? '';
+      if (podIsActive(uid) && newest.get(uid) === s.id) continue;
+      await this.d.cri.removePodSandbox(s.id, { signal }).then(
+        () => removed++,
+        (err) => this.log.debug({ id: s.id, err: errorMessage(err) }, 'sandbox GC: remove failed'),
+      );
+    }
+    return removed;
   }
 }
