@@ -125,6 +125,7 @@ export function resolveConfig(
     certDir: flags.certDir,
     nodeIPs: flags.nodeIPs,
     logLevel: flags.logLevel,
+    criConcurrency: flags.criConcurrency,
   });
   const allIssues = attributeToFlags([...issues, ...validateResolvedConfig(config)], flags);
   if (allIssues.length > 0) throw new ConfigError(flags.config ?? 'command line', allIssues);

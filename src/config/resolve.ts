@@ -24,6 +24,7 @@ export type CommandLineSettings = Pick<
   | 'certDir'
   | 'nodeIPs'
   | 'logLevel'
+  | 'criConcurrency'
 >;
 
 export const DEFAULT_CONTAINER_RUNTIME_ENDPOINT = 'unix:///run/containerd/containerd.sock';

@@ -18,6 +18,7 @@ import {
   THRESHOLD_MET_EVENT,
   thresholdMetEventMessage,
 } from './messages.js';
+import type { NodePressure, PressureFlags } from './pressure.js';
 import { rankingFor, rankPods } from './ranking.js';
 import { makeSignalObservations } from './signals.js';
 import {
@@ -50,11 +51,7 @@ export const MONITORING_INTERVAL_MS = 10_000;
 export const POD_CLEANUP_POLL_MS = 1_000;
 export const POD_CLEANUP_TIMEOUT_MS = 30_000;
 
-export interface PressureFlags {
-  memory: boolean;
-  disk: boolean;
-  pid: boolean;
-}
+export type { PressureFlags } from './pressure.js';
 
 export interface EvictionKill {
   graceSeconds: number;
@@ -94,6 +91,8 @@ export interface EvictionManagerOptions {
   reclaim?: NodeReclaim;
   /** Called when the reported pressure conditions change (e.g. to update the Node at once). */
   onPressureChange?: (flags: PressureFlags) => void;
+  /** Where the decided conditions are published for admission and the node status. */
+  pressure?: NodePressure;
   monitoringIntervalMs?: number;
   cleanupPollMs?: number;
   cleanupTimeoutMs?: number;
@@ -219,6 +218,7 @@ export class EvictionManager {
     this.lastObservations = observations;
     if (changed) {
       this.log.info({ conditions }, 'Eviction manager: node pressure conditions changed');
+      this.o.pressure?.set(conditions);
       this.o.onPressureChange?.(this.pressure());
     }
 

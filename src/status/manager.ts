@@ -87,7 +87,7 @@ export class StatusManager {
   private readonly interval: number;
   private readonly maxPending: number;
   private readonly now: () => number;
-  private readonly couldRun: (uid: string) => boolean;
+  private couldRun: (uid: string) => boolean;
   private readonly timeoutMs: number | undefined;
   private readonly concurrency: number;
   private wake: (() => void) | undefined;
@@ -102,6 +102,14 @@ export class StatusManager {
     this.couldRun = opts.couldHaveRunningContainers ?? ((uid) => !this.statuses.get(uid)?.finished);
     this.timeoutMs = opts.requestTimeoutMs;
     this.concurrency = opts.concurrency ?? 8;
+  }
+
+  /**
+   * Where the manager learns whether a pod's worker may still run containers (upstream
+   * podDeletionSafety): a terminal phase is reported only once it cannot.
+   */
+  setCouldHaveRunningContainers(fn: (uid: string) => boolean): void {
+    this.couldRun = fn;
   }
 
   get metrics(): Readonly<StatusManagerMetrics> {
