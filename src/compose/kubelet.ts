@@ -16,24 +16,19 @@ import {
 import type { ResolvedConfig } from '../config/index.js';
 import type { CriClient } from '../cri/client.js';
 import type { RuntimeHealth } from '../cri/health.js';
-import { Pleg } from '../cri/pleg.js';
 import { EvictionManager, PressureMonitor, StatsCollector } from '../eviction/index.js';
 import { NodePressure } from '../eviction/pressure.js';
 import { maxPids } from '../host/pids.js';
 import type { HostFacts } from '../host/types.js';
 import { nodeAllocatable, nodeConfigFrom } from '../node/config.js';
-import { LifecycleHandlerRunner, ProbeManager } from '../probes/index.js';
-import { StatusManager } from '../status/manager.js';
+import { createSyncCore } from '../sync/core.js';
 import { parseResolvConf } from '../sync/dns.js';
 import { ImageGC, runtimeSandboxImage } from '../sync/imageGC.js';
 import { ImageManager } from '../sync/images.js';
-import { PodSyncer } from '../sync/kuberuntime/manager.js';
 import { LogRotator } from '../sync/logRotation.js';
-import { SyncLoop } from '../sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from '../sync/sysctl.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
-import { Semaphore } from '../util/semaphore.js';
 import { VolumeManager } from '../volumes/manager.js';
 import { TokenManager } from '../volumes/tokenManager.js';
 
@@ -66,7 +61,6 @@ export async function buildKubelet(x: KubeletInputs) {
   const nodeConfig = nodeConfigFrom(cfg);
   const allocatable = nodeAllocatable(nodeConfig, facts);
 
-  const pleg = new Pleg({ cri, logger: log });
   const lookups = new ObjectLookups(rest);
   // Service-link variables (upstream serviceLister): one cluster-wide list+watch of Services.
   const serviceCache = new ServiceCache({ rest, logger: log });
@@ -137,15 +131,15 @@ export async function buildKubelet(x: KubeletInputs) {
   }
   log.info({ mode: cgroupHost.mode, driver: cfg.cgroupDriver, enabled: cgroups.enabled }, 'cgroups');
 
-  const statusManager = new StatusManager({ client: rest, log });
-  const probeManager = new ProbeManager({
-    exec: cri,
-    events: recorder,
-    podStatus: (uid) => statusManager.getPodStatus(uid),
-    logger: log,
-  });
-  const syncer = new PodSyncer({
+  // Safe sysctls can always be used as unsafe ones: one allowlist (upstream NewMainKubelet).
+  const sysctlAllowlist = newSysctlAllowlist([
+    ...safeSysctlAllowlist(facts.kernelVersion),
+    ...cfg.allowedUnsafeSysctls,
+  ]);
+  const nodePressure = new NodePressure();
+  const core = createSyncCore({
     cri,
+    statusApi: rest,
     images,
     volumes,
     events: recorder,
@@ -155,10 +149,16 @@ export async function buildKubelet(x: KubeletInputs) {
       services: async (namespace) => serviceCache.forNamespace(namespace),
     },
     hostIPs: x.hostIPs,
-    criLimiter: new Semaphore(cfg.criConcurrency),
-    probes: { liveness: probeManager.liveness, startup: probeManager.startup },
-    hooks: new LifecycleHandlerRunner({ exec: cri, events: recorder }),
-    config: {
+    runtimeName: () => x.health.current.runtimeName || 'containerd',
+    admissionNode: () => ({
+      name: cfg.nodeName,
+      labels: x.nodeLabels(),
+      allocatable,
+      pressure: nodePressure.conditions(),
+      os: 'linux',
+      sysctls: sysctlAllowlist,
+    }),
+    syncer: {
       nodeName: cfg.nodeName,
       podLogsDir: cfg.podLogsDir,
       clusterDomain: cfg.clusterDomain,
@@ -169,46 +169,12 @@ export async function buildKubelet(x: KubeletInputs) {
       allocatable,
       cgroupParent: (pod) => cgroups.podCgroupParent(pod),
     },
-    logger: log,
-  });
-  // Safe sysctls can always be used as unsafe ones: one allowlist (upstream NewMainKubelet).
-  const sysctlAllowlist = newSysctlAllowlist([
-    ...safeSysctlAllowlist(facts.kernelVersion),
-    ...cfg.allowedUnsafeSysctls,
-  ]);
-  const nodePressure = new NodePressure();
-  const syncLoop = new SyncLoop({
-    nodeName: cfg.nodeName,
-    cri,
-    pleg,
-    syncer,
-    images,
-    volumes,
-    statusManager,
-    events: recorder,
-    runtimeName: () => x.health.current.runtimeName || 'containerd',
-    hostIPs: x.hostIPs,
-    admissionNode: () => ({
-      name: cfg.nodeName,
-      labels: x.nodeLabels(),
-      allocatable,
-      pressure: nodePressure.conditions(),
-      os: 'linux',
-      sysctls: sysctlAllowlist,
-    }),
-    probes: probeManager,
+    criConcurrency: cfg.criConcurrency,
     cgroups: cgroups.enabled ? cgroups : undefined,
     logger: log,
     resyncMs: cfg.syncFrequencyMs,
   });
-  pleg.subscribe((ev) => syncLoop.onPlegEvent(ev));
-  probeManager.subscribe((u) => syncLoop.syncSoon(u.podUid));
-  // A terminal phase may be reported once the pod's worker stopped all its containers.
-  const podActive = (uid: string) => {
-    const st = syncLoop.workers.state(uid);
-    return st === 'sync' || st === 'terminating';
-  };
-  statusManager.setCouldHaveRunningContainers(podActive);
+  const { pleg, syncLoop, syncer, podActive, statusManager, probeManager } = core;
   cgroups.setActivePods(() => syncLoop.activePods());
 
   // Node-pressure eviction.
