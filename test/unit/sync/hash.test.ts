@@ -4,15 +4,16 @@ import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../../../src/cri/
 import { containerHash, goJsonString, parseContainerHash } from '../../../src/sync/hash.js';
 import { computePodActions } from '../../../src/sync/plan.js';
 
-// Expected values printed by the upstream code at v1.37.2: HashContainer's steps
-// (json.Marshal of map{image,name}, hashutil.DeepHashObject = FNV-32a over
-// k8s.io/utils/dump.ForHash of the bytes) run with `go run` against the module cache, and
-// formatted as kuberuntime writes io.kubernetes.container.hash (strconv.FormatUint(h, 16)).
+// Expected values printed by the upstream code at v1.37.2: hack/upstream-hash.sh runs
+// k8s.io/kubernetes/pkg/kubelet/container.HashContainer and formats it as kuberuntime writes
+// io.kubernetes.container.hash (strconv.FormatUint(h, 16)).
 const UPSTREAM: Array<[name: string, image: string, hash: string]> = [
   ['c', 'busybox', 'ad819b5c'],
   ['web', 'registry.k8s.io/e2e-test-images/agnhost:2.66.1', 'c130154f'],
   ['sidecar', 'localhost:5999/kubelet-ts/busybox:1.36', '156414b'],
   ['x', '', 'b41f3dd'],
+  ['app', 'localhost:5999/kubelet-ts/busybox:1.36', '41c3d94b'],
+  ['init', 'localhost:5999/kubelet-ts/busybox:1.36', 'd3de4533'],
   ['ünï', 'img:tag@sha256:abc', '2d2a8f51'],
   // json.Marshal's HTML escaping of <, >, &.
   ['a<b>&', 'i<>&mg', '3d382349'],
