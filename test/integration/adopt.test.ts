@@ -95,6 +95,10 @@ const fullPod = (name: string): Pod => ({
         imagePullPolicy: 'IfNotPresent',
         command: ['sleep', 'infinity'],
         ports: [{ name: 'http', containerPort: 8080 }],
+        // Burstable, and a resize policy that restarts: a kubelet that believed the resources
+        // had changed (upstream's actuated-resources record) would restart the container.
+        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+        resizePolicy: [{ resourceName: 'memory', restartPolicy: 'RestartContainer' }],
         lifecycle: { preStop: { exec: { command: ['true'] } } },
         readinessProbe: { exec: { command: ['cat', '/data/ready'] }, periodSeconds: 2 },
         volumeMounts: [
