@@ -22,6 +22,9 @@ fi
 HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-${port_base:+$(( port_base + 1 ))}}"
 HEALTHZ_PORT="${HEALTHZ_PORT:-10248}"
 KUBELET_PORT="${KUBELET_PORT:-${port_base:-10250}}"
+# KUBELET_CONFIG=file: use this KubeletConfiguration as it is (e.g. the upstream kubelet's, to
+# swap the two on one node) instead of writing one.
+CONFIG_FILE="${KUBELET_CONFIG:-}"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
 write_config() {
@@ -69,10 +72,14 @@ up() {
   else
     creds=(--kubeconfig "$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")")
   fi
-  write_config
+  local config="${CONFIG_FILE}"
+  if [[ -z "${config}" ]]; then
+    write_config
+    config="${KUBELET_DIR}/config.yaml"
+  fi
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
-    "${creds[@]}" --config "${KUBELET_DIR}/config.yaml" \
+    "${creds[@]}" --config "${config}" \
     --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0 \
     ${KUBELET_TS_CRI_CONCURRENCY:+--cri-concurrency "${KUBELET_TS_CRI_CONCURRENCY}"}
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"

@@ -4,7 +4,6 @@
  * pflag-style booleans (`--register-node=false`) all work.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DurationError, parseDuration } from '../util/duration.js';
 import { FlagError } from './errors.js';
@@ -12,6 +11,8 @@ import type { KubeletConfiguration } from './kubeletConfig.js';
 import type { LogLevel } from './types.js';
 
 export const DEFAULT_ROOT_DIR = '/var/lib/kubelet';
+/** Upstream's --cert-dir default: a fixed path, not <root-dir>/pki. */
+export const DEFAULT_CERT_DIR = '/var/lib/kubelet/pki';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 interface FlagDef {
@@ -39,7 +40,7 @@ const FLAGS = {
   'cert-dir': {
     type: 'string',
     arg: 'path',
-    help: 'Directory for TLS certificates (default <root-dir>/pki).',
+    help: 'Directory for TLS certificates (default /var/lib/kubelet/pki, whatever --root-dir says, as upstream).',
   },
   'root-dir': {
     type: 'string',
@@ -311,7 +312,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     hostnameOverride: last('hostname-override') || undefined,
     nodeIPs: nodeIP === undefined ? [] : parseNodeIPs('--node-ip', nodeIP),
     rootDir,
-    certDir: last('cert-dir') || join(rootDir, 'pki'),
+    // Upstream's default is this fixed path, not <root-dir>/pki (options.go NewKubeletFlags).
+    certDir: last('cert-dir') || DEFAULT_CERT_DIR,
     criConcurrency,
     logLevel: (logLevel as LogLevel | undefined) ?? (v === undefined ? 'info' : klogVerbosityToLevel(v)),
     overrides,

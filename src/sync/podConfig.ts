@@ -4,6 +4,35 @@ export type PodOp = 'ADD' | 'UPDATE' | 'DELETE' | 'RECONCILE' | 'REMOVE';
 
 export type PodConfigHandler = (op: PodOp, pod: Pod) => void;
 
+/** The "local" annotations the kubelet adds to every pod it receives (upstream kubetypes). */
+export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
+
+/** Upstream Timestamp.GetString: RFC3339 with 9 fixed fractional digits (logs.RFC3339NanoFixed), UTC here. */
+export function seenTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-01-02T03:04:05.678Z
+  return `${iso.slice(0, 23)}000000Z`;
+}
+
+/**
+ * Upstream PodConfig's merge: every pod is annotated with its source ("api") and the time the
+ * kubelet first saw it (kept across updates). They reach the sandbox annotations and the
+ * downward API as upstream's do, and are ignored when diffing (upstream localAnnotations).
+ */
+function withLocalAnnotations(pod: Pod, seen: string): Pod {
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      annotations: {
+        ...pod.metadata?.annotations,
+        [CONFIG_SOURCE_ANNOTATION]: 'api',
+        [CONFIG_SEEN_ANNOTATION]: seen,
+      },
+    },
+  };
+}
+
 /** The part of a pod whose change means UPDATE (upstream checkAndUpdatePod). */
 function specKey(p: Pod): string {
   return JSON.stringify([
@@ -23,7 +52,10 @@ export class PodConfig {
   private readonly pods = new Map<string, { pod: Pod; key: string }>();
   private seen = false;
 
-  constructor(private readonly handler: PodConfigHandler) {}
+  constructor(
+    private readonly handler: PodConfigHandler,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** True once the source delivered its first full list. */
   get sourcesReady(): boolean {
@@ -62,11 +94,13 @@ export class PodConfig {
     this.seen = true;
   }
 
-  upsert(pod: Pod): void {
-    const uid = pod.metadata?.uid;
+  upsert(received: Pod): void {
+    const uid = received.metadata?.uid;
     if (!uid) return;
-    const key = specKey(pod);
     const old = this.pods.get(uid);
+    const seen = old?.pod.metadata?.annotations?.[CONFIG_SEEN_ANNOTATION] ?? seenTimestamp(this.now());
+    const pod = withLocalAnnotations(received, seen);
+    const key = specKey(pod);
     this.pods.set(uid, { pod, key });
     if (!old) {
       this.handler('ADD', pod);

@@ -283,7 +283,7 @@ describe('resolveConfig precedence and sources', () => {
       bootstrapKubeconfig: '/b',
       nodeIPs: ['192.0.2.5'],
       rootDir: '/r',
-      certDir: '/r/pki',
+      certDir: '/var/lib/kubelet/pki',
       logLevel: 'debug',
     });
   });
