@@ -5,6 +5,7 @@ import { httpProbe, newHttpGetRequest } from './http.js';
 import { resolveContainerPort, tcpProbe } from './net.js';
 import {
   containerEventRef,
+  MAX_TIMER_MS,
   PROBE_DEFAULTS,
   type ProbeContainer,
   type ProbeEventSink,
@@ -13,6 +14,7 @@ import {
   type ProbeSpec,
   type ProbeType,
   podDesc,
+  probeField,
 } from './types.js';
 
 /** Upstream maxProbeRetries: a probe that errors (cannot run) is retried this often per run. */
@@ -39,7 +41,11 @@ export async function runProbe(
   t: ProbeTarget,
   signal?: AbortSignal,
 ): Promise<{ outcome: ProbeOutcome; output: string }> {
-  const timeoutSeconds = spec.timeoutSeconds || PROBE_DEFAULTS.timeoutSeconds;
+  // Capped at the longest timer Node can set (a longer timeout would fire at once).
+  const timeoutSeconds = Math.min(
+    probeField(spec.timeoutSeconds, PROBE_DEFAULTS.timeoutSeconds),
+    Math.floor(MAX_TIMER_MS / 1000),
+  );
   if (spec.exec) {
     const cmd = expandStatic(spec.exec.command ?? [], t.container.env ?? []);
     return execProbe(exec, t.containerId, cmd, timeoutSeconds, signal);

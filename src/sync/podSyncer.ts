@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from '../util/log.js';
 import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
 import type { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager, VolumeMountSource } from '../volumes/manager.js';
-import { VolumeSetupError } from '../volumes/manager.js';
+import { PodDataDirsError, VolumeSetupError } from '../volumes/manager.js';
 import { makeSubPath, SubPathError } from '../volumes/subpath.js';
 import {
   hostsFileContent,
@@ -213,6 +213,12 @@ export class PodSyncer {
         result.errors.push(new SyncError('FailedMount', err.message));
         return result;
       }
+      if (err instanceof PodDataDirsError) {
+        const msg = `error making pod data directories: ${err.message}`;
+        this.d.events.event(podRef(pod), 'Warning', 'FailedToMakePodDataDirectories', msg);
+        result.errors.push(new SyncError('FailedToMakePodDataDirectories', msg));
+        return result;
+      }
       throw err;
     }
 
@@ -262,11 +268,12 @@ export class PodSyncer {
     const { config: sandbox, names, warnings } = made;
     if (a.createSandbox) {
       for (const w of warnings) this.d.events.event(podRef(pod), 'Warning', w.reason, w.message);
-      await mkdir(sandbox.logDirectory ?? podLogDir(this.d.config.podLogsDir, pod), {
-        recursive: true,
-        mode: 0o755,
-      });
       try {
+        // Upstream createPodSandbox: a log directory it cannot make fails the sandbox.
+        await mkdir(sandbox.logDirectory ?? podLogDir(this.d.config.podLogsDir, pod), {
+          recursive: true,
+          mode: 0o755,
+        });
         const res = await this.d.criLimiter.run(
           () =>
             this.d.cri.runPodSandbox(

@@ -31,6 +31,11 @@ export class VolumeSetupError extends Error {
   }
 }
 
+/** The pod's own directories could not be made (upstream makePodDataDirs). */
+export class PodDataDirsError extends Error {
+  override readonly name = 'PodDataDirsError';
+}
+
 type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 
 const run = promisify(execFile);
@@ -95,8 +100,12 @@ export class VolumeManager {
   async setUpPod(pod: Pod, signal?: AbortSignal): Promise<Map<string, VolumeMountSource>> {
     const uid = pod.metadata?.uid ?? '';
     const podDir = this.podDir(uid);
-    await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
-    await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
+    try {
+      await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
+      await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw new PodDataDirsError(err instanceof Error ? err.message : String(err));
+    }
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
     await Promise.all(
