@@ -51,6 +51,7 @@ import { KubeletMetrics } from './server/metrics.js';
 import { KubeletServer } from './server/server.js';
 import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
+import { serverTlsOptions } from './server/tlsOptions.js';
 import { StatusManager } from './status/manager.js';
 import { podQOSClass } from './status/qos.js';
 import type { AdmissionNode } from './sync/admission.js';
@@ -141,6 +142,13 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = resolved.config;
   const log = createLogger({ level: cfg.logLevel });
   for (const w of resolved.warnings) log.warn(w);
+  // Upstream InitializeTLS: an unknown version or suite stops the kubelet.
+  const tlsOptions = serverTlsOptions(cfg.tlsMinVersion, cfg.tlsCipherSuites);
+  if (!tlsOptions.ok) {
+    process.stderr.write(`kubelet-ts: failed to run Kubelet: ${tlsOptions.error}\n`);
+    return 2;
+  }
+  for (const cipher of tlsOptions.options.insecure) log.info({ cipher }, 'Use of insecure cipher detected.');
   if (cfg.staticPodPath) {
     log.warn(
       { staticPodPath: cfg.staticPodPath },
@@ -595,6 +603,7 @@ export async function main(argv: string[]): Promise<number> {
         ? readFileSync(cfg.authentication.x509.clientCAFile)
         : undefined,
       nodeName: cfg.nodeName,
+      tls: tlsOptions.options,
       auth,
       cri,
       metrics,

@@ -13,6 +13,7 @@ import type { LogOptions } from './criLog.js';
 import type { KubeletMetrics } from './metrics.js';
 import type { StatsProvider } from './stats.js';
 import { proxyUpgrade, streamOptions } from './streaming.js';
+import type { ServerTlsOptions } from './tlsOptions.js';
 
 export interface ServedContainer {
   id: string;
@@ -37,6 +38,8 @@ export interface KubeletServerOptions {
   /** Client CA for x509 authentication (PEM). */
   clientCA?: string | Buffer;
   nodeName: string;
+  /** tlsMinVersion and tlsCipherSuites (default: TLS 1.2 and up, Node's default suites). */
+  tls?: ServerTlsOptions;
   auth: KubeletAuth;
   cri: CriClient;
   pods: ServerPods;
@@ -99,7 +102,8 @@ export class KubeletServer {
         ca: o.clientCA,
         requestCert: true,
         rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
+        minVersion: o.tls?.minVersion ?? 'TLSv1.2',
+        ...(o.tls?.ciphers ? { ciphers: o.tls.ciphers } : {}),
         maxHeaderSize: 1024 * 1024,
       },
       (req, res) => this.serve(req, res),

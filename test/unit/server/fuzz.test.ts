@@ -1,88 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestClient } from '../../../src/api/rest.js';
-import type { Pod } from '../../../src/api/types.js';
-import { CriClient } from '../../../src/cri/client.js';
-import { KubeletAuth } from '../../../src/server/auth.js';
-import { KubeletMetrics } from '../../../src/server/metrics.js';
-import { KubeletServer } from '../../../src/server/server.js';
-import { StatsProvider } from '../../../src/server/stats.js';
-import { silentLogger } from '../../../src/util/log.js';
+import { type ServerFixture, startServer } from './fixture.js';
 
 // Malformed URLs, headers, methods, upgrades and raw bytes thrown at the kubelet API (a bounded,
 // seeded loop on loopback): every request gets an answer or a closed connection, and the server
 // still serves /healthz afterwards.
 
-let dir: string;
-let server: KubeletServer;
+let fx: ServerFixture;
 let port: number;
-let cri: CriClient;
-const pod: Pod = {
-  metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
-  spec: { containers: [{ name: 'main', image: 'busybox' }] },
-};
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-fuzz-'));
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=k'],
-    ],
-    { stdio: 'ignore' },
-  );
-  cri = new CriClient({ endpoint: `unix://${join(dir, 'no-cri.sock')}`, requestTimeoutMs: 300 });
-  const rest = RestClient.fromClientConfig({ server: 'https://127.0.0.1:1', insecureSkipTLSVerify: true });
-  server = new KubeletServer({
-    address: '127.0.0.1',
-    port: 0,
-    cert: readFileSync(join(dir, 'cert.pem')),
-    key: readFileSync(join(dir, 'key.pem')),
-    nodeName: 'node-a',
-    auth: new KubeletAuth({
-      rest,
-      anonymous: true,
-      x509: false,
-      webhookAuthn: false,
-      authnCacheTtlMs: 0,
-      authorizationMode: 'AlwaysAllow',
-      allowTtlMs: 0,
-      denyTtlMs: 0,
-    }),
-    cri,
-    pods: {
-      list: () => [pod],
-      find: (ns, name) => (ns === 'ns' && name === 'p' ? pod : undefined),
-      containers: async () => [{ id: 'c1', name: 'main', state: 'running', logPath: join(dir, 'nope.log') }],
-    },
-    stats: new StatsProvider({
-      nodeName: 'node-a',
-      nodeStartTime: '',
-      cri,
-      pods: () => [],
-      nodeUsage: () => Promise.reject(new Error('no stats here')),
-      rootFs: () => Promise.reject(new Error('no stats here')),
-    }),
-    metrics: new KubeletMetrics('node-a'),
-    log: silentLogger,
-    enableDebuggingHandlers: true,
-  });
-  await server.listen();
-  port = (server.server.address() as AddressInfo).port;
+  fx = await startServer();
+  port = fx.port;
 });
 
-afterAll(() => {
-  server?.close();
-  cri?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fx?.close());
 
 /** Sends raw bytes over TLS; resolves with what came back (or '' when the server hung up). */
 function raw(bytes: string | Buffer, timeoutMs = 3_000): Promise<string> {
