@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeAllocatable } from '../api/resource.js';
@@ -114,6 +114,17 @@ export class VolumeManager {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
+          // Upstream's reconciler: a remount that fails (the apiserver away, the object gone)
+          // leaves a published volume as it was, and the pod's sync goes on.
+          const published = await this.publishedVolume(podDir, vol);
+          if (published) {
+            this.log.warn(
+              { pod: uid, volume: vol.name, err: message },
+              'volume refresh failed; keeping its contents',
+            );
+            out.set(vol.name, published);
+            return;
+          }
           failures.push({ volume: vol.name, message });
         }
       }),
@@ -182,6 +193,18 @@ export class VolumeManager {
       throw err;
     }
     return { hostPath: dir, forceReadOnly: true };
+  }
+
+  /** A configMap/secret/downwardAPI/projected volume an earlier setup published (its `..data`). */
+  private async publishedVolume(podDir: string, vol: Volume): Promise<VolumeMountSource | undefined> {
+    const kind = Object.keys(WRAPPED_MEDIUM).find((k) => (vol as Record<string, unknown>)[k] !== undefined);
+    if (!kind || PLUGIN_DIR[kind] === undefined) return undefined;
+    const dir = join(podDir, 'volumes', PLUGIN_DIR[kind], vol.name);
+    const ok = await lstat(join(dir, '..data')).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    return ok ? { hostPath: dir, forceReadOnly: true } : undefined;
   }
 
   /** tmpfs size: the smallest of sizeLimit, the pod's memory limit and node allocatable memory. */
