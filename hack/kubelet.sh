@@ -2,6 +2,7 @@
 # up [NODE] | down | status: runs kubelet-ts (built from this checkout) as a node of the local
 # control plane, against the local containerd. Only one kubelet may drive a containerd at a
 # time (a kubelet removes runtime pods it does not know), so `up` refuses to start a second one.
+# KUBELET_V=N starts it with --v N (default 0).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODE_NAME="${NODE_NAME:-${2:-$(hostname | tr '[:upper:]' '[:lower:]')}}"
@@ -80,7 +81,7 @@ up() {
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
     "${creds[@]}" --config "${config}" \
-    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0 \
+    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v "${KUBELET_V:-0}" \
     ${KUBELET_TS_CRI_CONCURRENCY:+--cri-concurrency "${KUBELET_TS_CRI_CONCURRENCY}"}
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   local deadline=$(( $(date +%s) + 90 ))

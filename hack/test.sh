@@ -43,9 +43,17 @@ if [[ ! -s "${results}" ]]; then
 fi
 summary="$(node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0) +
-    r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
-  const skipped = r.numPendingTests + r.numTodoTests;
+  let failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+  let skipped = r.numPendingTests + r.numTodoTests;
+  // A failed file counts as failed: with no tests collected, as one; when its beforeAll failed
+  // (vitest then reports its tests as skipped), each test that did not run counts as failed.
+  for (const f of r.testResults) {
+    if (f.status !== "failed") continue;
+    if (f.assertionResults.length === 0) { failed += 1; continue; }
+    const notRun = f.assertionResults.filter((a) => a.status !== "passed" && a.status !== "failed").length;
+    failed += notRun;
+    skipped -= notRun;
+  }
   // A run that vitest itself failed (an unhandled error, a worker that died) counts as failed
   // even when every counted test passed.
   const rc = Number(process.argv[2]);

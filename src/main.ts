@@ -23,6 +23,7 @@ import { bootstrapClientCertificate } from './node/bootstrap.js';
 import { KUBELET_VERSION } from './node/config.js';
 import { startHealthz } from './server/healthz.js';
 import type { KubeletServer } from './server/server.js';
+import { serverTlsOptions } from './server/tlsOptions.js';
 import { sleep } from './util/abort.js';
 import { RetryDelay } from './util/backoff.js';
 import { errorMessage } from './util/errors.js';
@@ -128,6 +129,13 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = configured.config;
   const log = createLogger({ level: cfg.logLevel });
   for (const w of configured.warnings) log.warn(w);
+  // Upstream InitializeTLS: an unknown version or suite stops the kubelet.
+  const tlsOptions = serverTlsOptions(cfg.tlsMinVersion, cfg.tlsCipherSuites);
+  if (!tlsOptions.ok) {
+    process.stderr.write(`kubelet-ts: failed to run Kubelet: ${tlsOptions.error}\n`);
+    return 2;
+  }
+  for (const cipher of tlsOptions.options.insecure) log.info({ cipher }, 'Use of insecure cipher detected.');
   if (cfg.staticPodPath) {
     log.warn(
       { staticPodPath: cfg.staticPodPath },
@@ -255,6 +263,7 @@ export async function main(argv: string[]): Promise<number> {
   let server: KubeletServer | undefined;
   if (cfg.enableServer) {
     server = await buildServer({
+      tls: tlsOptions.options,
       cfg,
       rest,
       cri,

@@ -9,10 +9,13 @@ import { KubeletMetrics } from '../server/metrics.js';
 import { KubeletServer } from '../server/server.js';
 import { StatsProvider } from '../server/stats.js';
 import { servingCert } from '../server/tls.js';
+import type { ServerTlsOptions } from '../server/tlsOptions.js';
 import type { SyncLoop } from '../sync/syncLoop.js';
 import type { Logger } from '../util/log.js';
 
 export interface ServerInputs {
+  /** TLS settings from tlsMinVersion/tlsCipherSuites (server/tlsOptions.ts). */
+  tls: ServerTlsOptions;
   cfg: ResolvedConfig;
   rest: RestClient;
   cri: CriClient;
@@ -52,6 +55,7 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
       ? readFileSync(cfg.authentication.x509.clientCAFile)
       : undefined,
     nodeName: cfg.nodeName,
+    tls: x.tls,
     auth,
     cri,
     metrics: new KubeletMetrics(cfg.nodeName, () => x.pleg.counts()),

@@ -29,6 +29,8 @@ export interface KubeletConfiguration {
   healthzPort?: number;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  tlsMinVersion?: string;
+  tlsCipherSuites?: string[];
   rotateCertificates?: boolean;
   serverTLSBootstrap?: boolean;
   authentication?: {

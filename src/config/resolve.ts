@@ -122,6 +122,8 @@ export function applyDefaults(
     healthzPort: cfg.healthzPort ?? 10248,
     tlsCertFile: cfg.tlsCertFile ?? '',
     tlsPrivateKeyFile: cfg.tlsPrivateKeyFile ?? '',
+    tlsMinVersion: cfg.tlsMinVersion ?? '',
+    tlsCipherSuites: cfg.tlsCipherSuites ?? [],
     rotateCertificates: cfg.rotateCertificates ?? false,
     serverTLSBootstrap: cfg.serverTLSBootstrap ?? false,
     authentication: {

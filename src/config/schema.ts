@@ -44,6 +44,8 @@ export const KUBELET_CONFIG_SCHEMA: SchemaOf<KubeletConfiguration> = {
   healthzPort: 'int',
   tlsCertFile: 'string',
   tlsPrivateKeyFile: 'string',
+  tlsMinVersion: 'string',
+  tlsCipherSuites: 'stringList',
   rotateCertificates: 'bool',
   serverTLSBootstrap: 'bool',
   authentication: {
@@ -172,9 +174,7 @@ export const UPSTREAM_ONLY_FIELDS: ReadonlySet<string> = new Set([
   'streamingConnectionIdleTimeout',
   'systemCgroups',
   'systemReservedCgroup',
-  'tlsCipherSuites',
   'tlsCurvePreferences',
-  'tlsMinVersion',
   'topologyManagerPolicy',
   'topologyManagerPolicyOptions',
   'topologyManagerScope',

@@ -70,6 +70,10 @@ export interface ResolvedConfig {
   healthzPort: number;
   tlsCertFile: string;
   tlsPrivateKeyFile: string;
+  /** '' = TLS 1.2 (Go's default). */
+  tlsMinVersion: string;
+  /** Go crypto/tls names; [] = the defaults. */
+  tlsCipherSuites: string[];
   rotateCertificates: boolean;
   serverTLSBootstrap: boolean;
   authentication: {

@@ -5,6 +5,7 @@ import { grpcProbe } from './grpc.js';
 import { httpProbe, newHttpGetRequest } from './http.js';
 import { resolveContainerPort, tcpProbe } from './net.js';
 import {
+  MAX_TIMER_MS,
   PROBE_DEFAULTS,
   type ProbeContainer,
   type ProbeEventSink,
@@ -12,6 +13,7 @@ import {
   type ProbePod,
   type ProbeSpec,
   type ProbeType,
+  probeField,
 } from './types.js';
 
 /** Upstream maxProbeRetries: a probe that errors (cannot run) is retried this often per run. */
@@ -38,7 +40,11 @@ export async function runProbe(
   t: ProbeTarget,
   signal?: AbortSignal,
 ): Promise<{ outcome: ProbeOutcome; output: string }> {
-  const timeoutSeconds = spec.timeoutSeconds || PROBE_DEFAULTS.timeoutSeconds;
+  // Capped at the longest timer Node can set (a longer timeout would fire at once).
+  const timeoutSeconds = Math.min(
+    probeField(spec.timeoutSeconds, PROBE_DEFAULTS.timeoutSeconds),
+    Math.floor(MAX_TIMER_MS / 1000),
+  );
   if (spec.exec) {
     const cmd = expandStatic(spec.exec.command ?? [], t.container.env ?? []);
     return execProbe(exec, t.containerId, cmd, timeoutSeconds, signal);

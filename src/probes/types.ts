@@ -125,6 +125,18 @@ export const PROBE_DEFAULTS = {
   initialDelaySeconds: 0,
 } as const;
 
+/**
+ * A probe field as the apiserver would have defaulted it: a missing, zero, negative or
+ * non-finite value (which the apiserver defaults or refuses, but a kubelet may still be
+ * handed) is the default, so a probe never runs in a tight loop.
+ */
+export function probeField(value: number | undefined, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/** setTimeout's longest delay (2^31 − 1 ms, ~24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The version in User-Agent headers: kube-probe/<major>.<minor>. */
 export const KUBE_MINOR_VERSION = '1.37';
 

@@ -5,6 +5,7 @@ import type { ExecRunner } from './exec.js';
 import { probeOnce, probeSpecOf } from './prober.js';
 import type { ResultsCache } from './results.js';
 import {
+  MAX_TIMER_MS,
   PROBE_DEFAULTS,
   type ProbeContainer,
   type ProbeContainerStatus,
@@ -14,6 +15,7 @@ import {
   type ProbeResult,
   type ProbeSpec,
   type ProbeType,
+  probeField,
   runtimeId,
 } from './types.js';
 
@@ -104,7 +106,7 @@ export class ProbeWorker {
   }
 
   get periodMs(): number {
-    return (this.spec.periodSeconds || PROBE_DEFAULTS.periodSeconds) * 1000;
+    return probeField(this.spec.periodSeconds, PROBE_DEFAULTS.periodSeconds) * 1000;
   }
 
   get isStopped(): boolean {
@@ -145,7 +147,16 @@ export class ProbeWorker {
 
   private schedule(delayMs: number): void {
     this.dueAt = this.host.now() + delayMs;
-    this.timer = setTimeout(() => void this.run(), delayMs);
+    this.arm(delayMs);
+  }
+
+  /** A timer for `delayMs`, in steps Node can time (a longer setTimeout fires at once). */
+  private arm(delayMs: number): void {
+    const step = Math.min(delayMs, MAX_TIMER_MS);
+    this.timer = setTimeout(() => {
+      if (delayMs > step) this.arm(delayMs - step);
+      else void this.run();
+    }, step);
     this.timer.unref?.();
   }
 
@@ -309,8 +320,8 @@ export class ProbeWorker {
       this.lastResult = result;
       this.resultRun = 1;
     }
-    const failureThreshold = this.spec.failureThreshold || PROBE_DEFAULTS.failureThreshold;
-    const successThreshold = this.spec.successThreshold || PROBE_DEFAULTS.successThreshold;
+    const failureThreshold = probeField(this.spec.failureThreshold, PROBE_DEFAULTS.failureThreshold);
+    const successThreshold = probeField(this.spec.successThreshold, PROBE_DEFAULTS.successThreshold);
     if (
       (result === 'Failure' && this.resultRun < failureThreshold) ||
       (result === 'Success' && this.resultRun < successThreshold)

@@ -14,6 +14,7 @@ import type { LogOptions } from './criLog.js';
 import type { KubeletMetrics } from './metrics.js';
 import type { StatsProvider } from './stats.js';
 import { proxyUpgrade, streamOptions } from './streaming.js';
+import type { ServerTlsOptions } from './tlsOptions.js';
 
 export interface ServedContainer {
   id: string;
@@ -38,6 +39,8 @@ export interface KubeletServerOptions {
   /** Client CA for x509 authentication (PEM). */
   clientCA?: string | Buffer;
   nodeName: string;
+  /** tlsMinVersion and tlsCipherSuites (default: TLS 1.2 and up, Node's default suites). */
+  tls?: ServerTlsOptions;
   auth: KubeletAuth;
   cri: CriClient;
   pods: ServerPods;
@@ -100,7 +103,8 @@ export class KubeletServer {
         ca: o.clientCA,
         requestCert: true,
         rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
+        minVersion: o.tls?.minVersion ?? 'TLSv1.2',
+        ...(o.tls?.ciphers ? { ciphers: o.tls.ciphers } : {}),
         maxHeaderSize: 1024 * 1024,
       },
       (req, res) => this.serve(req, res),
@@ -163,21 +167,31 @@ export class KubeletServer {
     this.server.closeAllConnections?.();
   }
 
-  /** Authenticates and authorizes; returns an error status to send, or undefined. */
+  /**
+   * Authenticates, then authorizes as upstream's auth filter: each attribute in turn (the
+   * fine-grained subresource first, then the coarse one); the first allowed one admits the
+   * request, an authorizer error answers 500 at once, and no allowed one answers 403.
+   */
   private async check(req: IncomingMessage, url: URL): Promise<HttpError | undefined> {
     const authn = await this.o.auth.authenticate(req.socket as TLSSocket, req.headers.authorization);
     if (!authn.ok) return new HttpError(401, 'Unauthorized');
-    const attrs = requestAttributes(req.method ?? 'GET', url.pathname, this.o.nodeName);
-    const authz = await this.o.auth.authorize(authn.user, attrs);
-    if (!authz.allowed) {
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return new HttpError(400, `invalid path: ${JSON.stringify(url.pathname)}`);
+    }
+    const attrs = requestAttributes(req.method ?? '', path, this.o.nodeName);
+    for (const a of attrs) {
+      const authz = await this.o.auth.authorize(authn.user, a);
+      if (authz.allowed) return undefined;
       if (authz.error)
         return new HttpError(
           500,
-          `Authorization error (user=${authn.user.name}, verb=${attrs.verb}, resource=nodes, subresource=${attrs.subresource})`,
+          `Authorization error (user=${authn.user.name}, verb=${a.verb}, resource=nodes, subresource=${a.subresource})`,
         );
-      return new HttpError(403, forbiddenMessage(authn.user.name, attrs).trimEnd());
     }
-    return undefined;
+    return new HttpError(403, forbiddenMessage(authn.user.name, attrs).trimEnd());
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

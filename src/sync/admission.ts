@@ -144,6 +144,41 @@ function rejectBasedOnOSField(pod: Pod, os: string): boolean {
   return name !== undefined && name !== os;
 }
 
+/** A name the kubelet joins into a path: one non-empty component, not `.` or `..`, no NUL. */
+const isPathComponent = (n: string) => n !== '' && n !== '.' && n !== '..' && !/[/\0]/.test(n);
+
+/**
+ * PURE: the names the kubelet turns into paths (pod directory, log directory, container and
+ * volume directories). The apiserver's validation keeps them to DNS labels, and upstream relies
+ * on it; a pod that reaches us without it (static pods, a careless apiserver) would write
+ * outside its directories, so it is refused before anything is made (reason InvalidPod).
+ */
+export function admitPathNames(pod: Pod): AdmitResult {
+  const m = pod.metadata;
+  const spec = pod.spec;
+  const named: [string, string | undefined][] = [
+    ['namespace', m?.namespace ?? 'default'],
+    ['name', m?.name],
+    ['uid', m?.uid],
+    ...[
+      ...(spec?.initContainers ?? []),
+      ...(spec?.containers ?? []),
+      ...(spec?.ephemeralContainers ?? []),
+    ].map((c): [string, string] => ['container name', c.name]),
+    ...(spec?.volumes ?? []).map((v): [string, string] => ['volume name', v.name]),
+  ];
+  for (const [what, value] of named) {
+    if (!isPathComponent(value ?? '')) {
+      return {
+        admit: false,
+        reason: 'InvalidPod',
+        message: `its ${what} ${JSON.stringify(value ?? '')} cannot be used as a file name`,
+      };
+    }
+  }
+  return { admit: true };
+}
+
 /**
  * PURE: upstream's kubelet admission handlers in their order: the eviction manager's
  * (pressure), the sysctl allowlist (SysctlForbidden), then the predicate handler: OS label
@@ -153,6 +188,8 @@ function rejectBasedOnOSField(pod: Pod, os: string): boolean {
  * selector/affinity, node name, host ports; the first failure is reported.
  */
 export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitResult {
+  const names = admitPathNames(pod);
+  if (!names.admit) return names;
   const pressure = admitUnderPressure(pod, node.pressure ?? []);
   if (!pressure.admit) return pressure;
   const sysctls = admitSysctls(pod, node.sysctls);

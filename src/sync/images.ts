@@ -41,8 +41,21 @@ function goDuration(ms: number): string {
   return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
 }
 
-const VALID_REF =
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?$/i;
+// The distribution reference grammar (github.com/distribution/reference): an optional domain
+// (mixed case allowed), lowercase path components, an optional tag and digest.
+const DOMAIN =
+  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+
+/** PURE: why `raw` is not an image reference (upstream reference.Parse's error), or undefined. */
+export function imageRefError(raw: string): string | undefined {
+  if (REFERENCE.test(raw)) return undefined;
+  if (raw !== '' && REFERENCE.test(raw.toLowerCase())) return 'repository name must be lowercase';
+  return 'invalid reference format';
+}
 
 /**
  * Upstream's image manager: pull policy, ErrImagePull / ImagePullBackOff with a 10 s → 5 min
@@ -71,8 +84,9 @@ export class ImageManager {
   ): Promise<EnsuredImage> {
     const ref = containerRef(pod, c.name);
     const raw = c.image ?? '';
-    if (!raw || !VALID_REF.test(raw)) {
-      const msg = `Failed to apply default image tag "${raw}": couldn't parse image name "${raw}": invalid reference format`;
+    const refError = imageRefError(raw);
+    if (refError) {
+      const msg = `Failed to apply default image tag "${raw}": couldn't parse image name "${raw}": ${refError}`;
       this.events.event(ref, 'Warning', 'InspectFailed', msg);
       throw new SyncError('InvalidImageName', msg);
     }

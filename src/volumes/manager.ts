@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeAllocatable } from '../api/resources.js';
@@ -30,6 +30,11 @@ export class VolumeSetupError extends Error {
   constructor(readonly failures: VolumeFailure[]) {
     super(failures.map((f) => `MountVolume.SetUp failed for volume "${f.volume}" : ${f.message}`).join('; '));
   }
+}
+
+/** The pod's own directories could not be made (upstream makePodDataDirs). */
+export class PodDataDirsError extends Error {
+  override readonly name = 'PodDataDirsError';
 }
 
 type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
@@ -96,8 +101,12 @@ export class VolumeManager {
   async setUpPod(pod: Pod, signal?: AbortSignal): Promise<Map<string, VolumeMountSource>> {
     const uid = pod.metadata?.uid ?? '';
     const podDir = this.podDir(uid);
-    await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
-    await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
+    try {
+      await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
+      await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw new PodDataDirsError(err instanceof Error ? err.message : String(err));
+    }
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
     await Promise.all(
@@ -106,6 +115,17 @@ export class VolumeManager {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
         } catch (err) {
           const message = errorMessage(err);
+          // Upstream's reconciler: a remount that fails (the apiserver away, the object gone)
+          // leaves a published volume as it was, and the pod's sync goes on.
+          const published = await this.publishedVolume(podDir, vol);
+          if (published) {
+            this.log.warn(
+              { pod: uid, volume: vol.name, err: message },
+              'volume refresh failed; keeping its contents',
+            );
+            out.set(vol.name, published);
+            return;
+          }
           failures.push({ volume: vol.name, message });
         }
       }),
@@ -174,6 +194,18 @@ export class VolumeManager {
       throw err;
     }
     return { hostPath: dir, forceReadOnly: true };
+  }
+
+  /** A configMap/secret/downwardAPI/projected volume an earlier setup published (its `..data`). */
+  private async publishedVolume(podDir: string, vol: Volume): Promise<VolumeMountSource | undefined> {
+    const kind = Object.keys(WRAPPED_MEDIUM).find((k) => (vol as Record<string, unknown>)[k] !== undefined);
+    if (!kind || PLUGIN_DIR[kind] === undefined) return undefined;
+    const dir = join(podDir, 'volumes', PLUGIN_DIR[kind], vol.name);
+    const ok = await lstat(join(dir, '..data')).then(
+      (st) => st.isSymbolicLink(),
+      () => false,
+    );
+    return ok ? { hostPath: dir, forceReadOnly: true } : undefined;
   }
 
   /** tmpfs size: the smallest of sizeLimit, the pod's memory limit and node allocatable memory. */

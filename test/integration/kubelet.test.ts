@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestClient } from '../../src/api/rest.js';
 import type { Event, Lease, Node, ObjectList, Pod } from '../../src/api/types.js';
@@ -13,12 +16,15 @@ import {
   stopKubelet,
   waitPod,
 } from '../helpers/kubelet.js';
+import { bareId, runtimeClient, runtimeView } from '../helpers/runtime.js';
 
 // kubelet-ts as a real node: the real apiserver, scheduler and controllers, the real containerd.
 
 const node = uniqueName('kts-it');
 const ns = uniqueName('kts-it');
 let rest: RestClient;
+const cri = runtimeClient();
+const dirs: string[] = [];
 
 const busybox = (name: string, command: string[], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod => ({
   apiVersion: 'v1',
@@ -54,6 +60,8 @@ afterAll(async () => {
   await stopKubelet();
   await rest?.delete(`/api/v1/nodes/${node}`).catch(() => {});
   rest?.close();
+  cri.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }, 120_000);
 
 describe('kubelet-ts as a node', () => {
@@ -216,15 +224,28 @@ describe('kubelet-ts as a node', () => {
     expect(p.spec?.volumes?.some((v) => v.name.startsWith('kube-api-access-'))).toBe(true);
   });
 
-  it('terminates a deleted pod gracefully and the Pod disappears from the API', async () => {
-    await createPod(
-      rest,
-      ns,
-      busybox('del', ['sh', '-c', 'trap "echo bye; exit 0" TERM; sleep 3600 & wait'], {
+  it('terminates a deleted pod with SIGTERM, waits out its handler within the grace period, and the Pod disappears', async () => {
+    // The container traps SIGTERM, writes a marker, keeps running 3 s more and writes a second
+    // marker: an immediate SIGKILL leaves neither, a SIGTERM without the grace period only the first.
+    const out = mkdtempSync(join(tmpdir(), 'kts-it-grace-'));
+    dirs.push(out);
+    const spec = busybox(
+      'del',
+      [
+        'sh',
+        '-c',
+        'trap "echo term > /out/term; sleep 3; echo done > /out/done; exit 0" TERM; echo up > /out/up; sleep 3600 & wait',
+      ],
+      {
         terminationGracePeriodSeconds: 20,
-      }),
+        volumes: [{ name: 'out', hostPath: { path: out, type: 'Directory' } }],
+      },
     );
-    await waitPod(rest, ns, 'del', 'Running', running);
+    for (const c of spec.spec?.containers ?? []) c.volumeMounts = [{ name: 'out', mountPath: '/out' }];
+    await createPod(rest, ns, spec);
+    const p = await waitPod(rest, ns, 'del', 'Running', running);
+    await eventually('the container is up', async () => (existsSync(join(out, 'up')) ? true : undefined));
+    const id = bareId(p.status?.containerStatuses?.[0]?.containerID);
     const t0 = Date.now();
     await rest.delete(podPath(ns, 'del'));
     await eventually(
@@ -232,20 +253,33 @@ describe('kubelet-ts as a node', () => {
       async () => ((await getPod(rest, ns, 'del')) ? undefined : true),
       30_000,
     );
-    // The container trapped SIGTERM and exited at once: far sooner than the 20 s grace period.
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    const elapsed = Date.now() - t0;
+    expect(readFileSync(join(out, 'term'), 'utf8')).toBe('term\n');
+    expect(readFileSync(join(out, 'done'), 'utf8')).toBe('done\n');
+    // Well inside the 20 s grace period: the kubelet did not wait for a SIGKILL deadline.
+    expect(elapsed).toBeLessThan(15_000);
+    const left = (await runtimeView(cri, p.metadata?.uid ?? '')).containers.find((c) => c.id === id);
+    expect(left?.state ?? 'CONTAINER_EXITED').toBe('CONTAINER_EXITED');
   });
 
-  it('restarts no container when the kubelet restarts', async () => {
+  it('restarts no container when the kubelet restarts (the runtime keeps the same sandbox and container)', async () => {
     await createPod(rest, ns, busybox('steady', ['sleep', '3600']));
     const before = await waitPod(rest, ns, 'steady', 'Running', running);
-    const id = before.status?.containerStatuses?.[0]?.containerID;
+    const uid = before.metadata?.uid ?? '';
+    const id = bareId(before.status?.containerStatuses?.[0]?.containerID);
+    const rtBefore = await runtimeView(cri, uid);
+    expect(rtBefore.containers.map((c) => [c.id, c.attempt, c.state])).toEqual([
+      [id, 0, 'CONTAINER_RUNNING'],
+    ]);
+    expect(rtBefore.sandboxes.map((s) => s.state)).toEqual(['SANDBOX_READY']);
     await stopKubelet();
     await startKubelet(node);
-    // Give the new kubelet a few sync passes.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Give the new kubelet a few sync passes (resync, PLEG relists, housekeeping).
+    await new Promise((r) => setTimeout(r, 6_000));
     const after = await waitPod(rest, ns, 'steady', 'Running', running);
-    expect(after.status?.containerStatuses?.[0]?.containerID).toBe(id);
+    // The runtime is the ground truth: same sandbox, same container, nothing new created.
+    expect(await runtimeView(cri, uid)).toEqual(rtBefore);
+    expect(bareId(after.status?.containerStatuses?.[0]?.containerID)).toBe(id);
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect(after.status?.startTime).toBe(before.status?.startTime);
   });

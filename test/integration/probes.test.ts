@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestClient } from '../../src/api/rest.js';
 import type { Container, Event, ObjectList, Pod } from '../../src/api/types.js';
@@ -12,6 +15,7 @@ import {
   stopKubelet,
   waitPod,
 } from '../helpers/kubelet.js';
+import { runtimeClient, runtimeView } from '../helpers/runtime.js';
 
 // Probes, lifecycle hooks and native sidecars on a real node: kubelet-ts against the real
 // apiserver and containerd, busybox httpd and nc answering HTTP and TCP probes.
@@ -19,6 +23,7 @@ import {
 const node = uniqueName('kts-probes');
 const ns = uniqueName('kts-probes');
 let rest: RestClient;
+const dirs: string[] = [];
 
 const container = (name: string, command: string[], extra: Partial<Container> = {}): Container => ({
   name,
@@ -66,6 +71,7 @@ afterAll(async () => {
   await stopKubelet();
   await rest?.delete(`/api/v1/nodes/${node}`).catch(() => {});
   rest?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }, 120_000);
 
 describe('probes on containerd', () => {
@@ -253,11 +259,18 @@ describe('probes on containerd', () => {
       .catch(() => {});
     // Past the 10 s after which a container counts as older than the (new) kubelet.
     await new Promise((r) => setTimeout(r, 10_000));
+    const cri = runtimeClient();
+    const rtBefore = await runtimeView(cri, before.metadata?.uid ?? '');
     await stopKubelet();
     await startKubelet(node);
     await new Promise((r) => setTimeout(r, 6_000));
     ac.abort();
     await watching;
+    // The runtime still has the one sandbox and the one container it had, running.
+    const rtAfter = await runtimeView(cri, before.metadata?.uid ?? '');
+    cri.close();
+    expect(rtAfter).toEqual(rtBefore);
+    expect(rtAfter.containers.map((c) => c.state)).toEqual(['CONTAINER_RUNNING']);
     const after = await getPod(rest, ns, 'steady');
     expect(after?.status?.containerStatuses?.[0]?.containerID).toBe(
       before.status?.containerStatuses?.[0]?.containerID,
@@ -271,6 +284,8 @@ describe('probes on containerd', () => {
   });
 
   it('reports a failing postStart hook and runs preStop before stopping', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'kts-it-prestop-'));
+    dirs.push(out);
     await createPod(
       rest,
       ns,
@@ -286,7 +301,21 @@ describe('probes on containerd', () => {
             },
             readinessProbe: { exec: { command: ['cat', '/tmp/started'] }, periodSeconds: 1 },
           }),
+          // A preStop that succeeds: its marker must exist before the container sees SIGTERM.
+          container(
+            'stopper',
+            [
+              'sh',
+              '-c',
+              'trap "if [ -f /out/prestop ]; then echo after-prestop > /out/term; else echo no-prestop > /out/term; fi; exit 0" TERM; sleep 3600 & wait',
+            ],
+            {
+              lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo ran > /out/prestop'] } } },
+              volumeMounts: [{ name: 'out', mountPath: '/out' }],
+            },
+          ),
         ],
+        volumes: [{ name: 'out', hostPath: { path: out, type: 'Directory' } }],
       }),
     );
     const p = await waitPod(
@@ -323,5 +352,13 @@ describe('probes on containerd', () => {
       message: 'PreStopHook failed',
       involvedObject: { fieldPath: 'spec.containers{good}' },
     });
+    // The successful preStop ran, and ran before SIGTERM reached the container.
+    await eventually('stopper got SIGTERM', async () => (existsSync(join(out, 'term')) ? true : undefined));
+    expect(readFileSync(join(out, 'prestop'), 'utf8')).toBe('ran\n');
+    expect(readFileSync(join(out, 'term'), 'utf8')).toBe('after-prestop\n');
+    const stopperEvents = (await events('hooks')).filter(
+      (e) => e.involvedObject?.fieldPath === 'spec.containers{stopper}' && /Hook/.test(e.reason ?? ''),
+    );
+    expect(stopperEvents).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
   stopKubelet,
   waitPod,
 } from '../helpers/kubelet.js';
+import { bareId, runtimeClient } from '../helpers/runtime.js';
 
 // Volumes, env and DNS of ordinary pods on kubelet-ts, through the real apiserver and containerd
 // (issue #7 items 1–3): the projected service-account token reaches the apiserver, a Memory
@@ -286,5 +287,64 @@ describe('volumes, env and DNS on kubelet-ts', () => {
     const hosts = (await kubectl('exec', 'envs', '--', 'cat', '/etc/hosts')).stdout;
     expect(hosts).toMatch(/^# Kubernetes-managed hosts file\.\n/);
     expect(hosts).toContain(`${running.status?.podIP}\tenvs\n`);
+  });
+
+  it('keeps secret, projected token and downwardAPI volumes in memory: tmpfs in the container mountinfo', async () => {
+    const p = pod('inmem', ['sleep', '3600'], {
+      volumes: [
+        { name: 'sec', secret: { secretName: 'creds' } },
+        {
+          name: 'dapi',
+          downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] },
+        },
+        {
+          name: 'proj',
+          projected: {
+            sources: [
+              { secret: { name: 'creds' } },
+              { serviceAccountToken: { path: 'tok', expirationSeconds: 3600, audience: 'kts-test' } },
+            ],
+          },
+        },
+        { name: 'cm', configMap: { name: 'settings' } },
+      ],
+    });
+    const c = p.spec?.containers[0];
+    if (c)
+      c.volumeMounts = [
+        { name: 'sec', mountPath: '/v/sec' },
+        { name: 'dapi', mountPath: '/v/dapi' },
+        { name: 'proj', mountPath: '/v/proj' },
+        { name: 'cm', mountPath: '/v/cm' },
+      ];
+    await createPod(rest, ns, p);
+    const running = await waitPod(rest, ns, 'inmem', 'Running', isRunning, 90_000);
+    // Read the container's own /proc/self/mountinfo through the runtime (CRI ExecSync).
+    const cri = runtimeClient();
+    try {
+      const id = bareId(running.status?.containerStatuses?.[0]?.containerID);
+      const r = await cri.execSync(id, ['cat', '/proc/self/mountinfo'], 10);
+      expect(r.exitCode).toBe(0);
+      const fsType = new Map(
+        r.stdout
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => [l.split(' ')[4] ?? '', l.split(' - ')[1]?.split(' ')[0] ?? ''] as const),
+      );
+      expect({
+        sec: fsType.get('/v/sec'),
+        dapi: fsType.get('/v/dapi'),
+        proj: fsType.get('/v/proj'),
+        token: fsType.get(SA_DIR),
+      }).toEqual({ sec: 'tmpfs', dapi: 'tmpfs', proj: 'tmpfs', token: 'tmpfs' });
+      // configMap volumes stay on the node's disk, as upstream (not secret material).
+      expect(fsType.get('/v/cm')).toBeDefined();
+      expect(fsType.get('/v/cm')).not.toBe('tmpfs');
+      const secret = await cri.execSync(id, ['cat', '/v/proj/password'], 10);
+      expect(secret.stdout.toString('utf8')).toBe('hunter2 ünïcode');
+    } finally {
+      cri.close();
+    }
   });
 });

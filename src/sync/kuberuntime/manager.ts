@@ -3,7 +3,7 @@ import type { Pod } from '../../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../../cri/runtimeState.js';
 import { Backoff } from '../../util/backoff.js';
 import type { VolumeMountSource } from '../../volumes/manager.js';
-import { VolumeSetupError } from '../../volumes/manager.js';
+import { PodDataDirsError, VolumeSetupError } from '../../volumes/manager.js';
 import { SyncError } from '../errors.js';
 import { computePodActions } from '../plan.js';
 import { ContainerStarter } from './container.js';
@@ -155,6 +155,12 @@ export class PodSyncer {
     try {
       return await this.d.volumes.setUpPod(pod, signal);
     } catch (err) {
+      if (err instanceof PodDataDirsError) {
+        const msg = `error making pod data directories: ${err.message}`;
+        this.d.events.event(podRef(pod), 'Warning', 'FailedToMakePodDataDirectories', msg);
+        result.errors.push(new SyncError('FailedToMakePodDataDirectories', msg));
+        return undefined;
+      }
       if (!(err instanceof VolumeSetupError)) throw err;
       for (const f of err.failures) {
         this.d.events.event(

@@ -63,12 +63,13 @@ export class Sandboxes {
     signal: AbortSignal,
   ): Promise<{ sandboxId: string; podIPs: string[] } | undefined> {
     for (const w of plan.warnings) this.d.events.event(podRef(pod), 'Warning', w.reason, w.message);
-    await mkdir(plan.config.logDirectory ?? podLogDir(this.d.config.podLogsDir, pod), {
-      recursive: true,
-      mode: 0o755,
-    });
     let sandboxId: string;
     try {
+      // Upstream createPodSandbox: a log directory it cannot make fails the sandbox.
+      await mkdir(plan.config.logDirectory ?? podLogDir(this.d.config.podLogsDir, pod), {
+        recursive: true,
+        mode: 0o755,
+      });
       const res = await this.d.criLimiter.run(
         () =>
           this.d.cri.runPodSandbox(

@@ -56,6 +56,8 @@ describe('resolveConfig defaults', () => {
       healthzPort: 10248,
       tlsCertFile: '',
       tlsPrivateKeyFile: '',
+      tlsMinVersion: '',
+      tlsCipherSuites: [],
       rotateCertificates: false,
       serverTLSBootstrap: false,
       authentication: {

@@ -132,7 +132,7 @@ describe('node-pressure eviction against the CRI mock', () => {
     await setup();
   });
 
-  it('evicts the BestEffort pod first with the upstream status, event and annotations; critical pods are exempt', async () => {
+  it('evicts the BestEffort pod first with the upstream status, event and annotations; higher priority ranks later', async () => {
     const critical = withResources('critical', {}, { priority: 2_000_000_000 });
     const besteffort = withResources('besteffort', {});
     const burstable = withResources('burstable', { requests: { memory: '200Mi', cpu: '100m' } });
@@ -210,6 +210,41 @@ describe('node-pressure eviction against the CRI mock', () => {
     for (let i = 0; i < 100 && (await fake.exists(cgroup)); i++) await new Promise((r) => setTimeout(r, 50));
     expect(await fake.exists(cgroup)).toBe(false);
     expect(await fake.exists(`/kubepods/burstable/pod${uid(burstable)}`)).toBe(true);
+  });
+
+  it('never evicts a critical pod, even one ranked first: it passes to the next, or evicts nobody', async () => {
+    // Ranked first: static (priority 0, over its requests), then critical (over its requests,
+    // priority 2e9), then the burstable pod within its requests. Upstream evictPod refuses
+    // IsCriticalPod pods ("cannot evict a critical pod") and tries the next one.
+    const staticPod = withResources('static', {});
+    staticPod.metadata = {
+      ...staticPod.metadata,
+      annotations: { 'kubernetes.io/config.source': 'file' },
+    };
+    const critical = withResources('critical', {}, { priority: 2_000_000_000 });
+    const victim = withResources('victim', { requests: { memory: '200Mi', cpu: '100m' } });
+    mock.setStats({ podUid: uid(staticPod) }, { memoryWorkingSetBytes: 900 * Mi });
+    mock.setStats({ podUid: uid(critical) }, { memoryWorkingSetBytes: 800 * Mi });
+    mock.setStats({ podUid: uid(victim) }, { memoryWorkingSetBytes: 150 * Mi });
+    h.setPods([staticPod, critical, victim]);
+    await running([staticPod, critical, victim]);
+    await fake.setRootMemory(Math.round(7.8 * Gi), Math.round(0.1 * Gi), Math.round(0.1 * Gi));
+
+    expect((await m.synchronize())?.metadata?.name).toBe('victim');
+    await h.waitFor('victim Evicted', () => h.status(uid(victim))?.reason === 'Evicted');
+    expect(podEvents.map((e) => `${e.name} ${e.reason}`)).toEqual(['victim Evicted']);
+
+    // With only critical pods left, pressure evicts nobody.
+    h.setPods([staticPod, critical]);
+    await h.waitFor('victim gone', () => h.loop.activePods().length === 2);
+    expect(await m.synchronize()).toBeUndefined();
+    expect(await m.synchronize()).toBeUndefined();
+    expect(m.nodeConditions()).toEqual(['MemoryPressure']);
+    expect(podEvents.map((e) => `${e.name} ${e.reason}`)).toEqual(['victim Evicted']);
+    for (const p of [staticPod, critical]) {
+      expect(h.status(uid(p))?.phase).toBe('Running');
+      expect(h.loop.workers.state(uid(p))).toBe('sync');
+    }
   });
 
   it('refuses BestEffort pods under memory pressure and admits the others', async () => {

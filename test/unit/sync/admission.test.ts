@@ -144,3 +144,37 @@ describe('admitPod', () => {
     expect(admitPod(p, [], allowed)).toEqual({ admit: true });
   });
 });
+
+describe('names joined into paths', () => {
+  it('admits DNS-1123 names, 253-character pod names and UUIDs', () => {
+    const p = pod('n'.repeat(253));
+    p.metadata = { ...p.metadata, uid: '0b8f2c4e-7a51-4d8e-9b3f-2f6d1c9a0e11' };
+    expect(admitPod(p, [], node)).toEqual({ admit: true });
+  });
+
+  it.each([
+    ['namespace', (p: Pod) => Object.assign(p.metadata ?? {}, { namespace: '../etc' }), 'namespace "../etc"'],
+    ['name', (p: Pod) => Object.assign(p.metadata ?? {}, { name: 'a/b' }), 'name "a/b"'],
+    ['uid', (p: Pod) => Object.assign(p.metadata ?? {}, { uid: '..' }), 'uid ".."'],
+    ['empty uid', (p: Pod) => Object.assign(p.metadata ?? {}, { uid: '' }), 'uid ""'],
+    [
+      'container',
+      (p: Pod) => Object.assign(p.spec?.containers[0] ?? {}, { name: '../../x' }),
+      'container name "../../x"',
+    ],
+    [
+      'volume',
+      (p: Pod) => Object.assign(p.spec ?? {}, { volumes: [{ name: '.', emptyDir: {} }] }),
+      'volume name "."',
+    ],
+    ['NUL', (p: Pod) => Object.assign(p.metadata ?? {}, { name: 'a\u0000b' }), 'name "a\\u0000b"'],
+  ])('refuses a %s that is not one path component (InvalidPod)', (_, mutate, what) => {
+    const p = pod('x');
+    mutate(p);
+    expect(admitPod(p, [], node)).toEqual({
+      admit: false,
+      reason: 'InvalidPod',
+      message: `its ${what} cannot be used as a file name`,
+    });
+  });
+});
