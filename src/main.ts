@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (flags.version) {
-      process.stdout.write(`kubelet-ts ${VERSION}\n`);
+      process.stdout.write(`Kubernetes ${VERSION}\n`);
       return 0;
     }
     resolved = resolveConfig(argv);
@@ -141,6 +141,12 @@ export async function main(argv: string[]): Promise<number> {
   const cfg = resolved.config;
   const log = createLogger({ level: cfg.logLevel });
   for (const w of resolved.warnings) log.warn(w);
+  // Upstream serves healthzPort with the ping check only, from the start (kubeadm waits for it
+  // before the API server exists); unref'd so that it never holds a failed start open.
+  const healthz =
+    cfg.healthzPort > 0
+      ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => ({ ok: true, message: '' }), log).unref()
+      : undefined;
   if (cfg.staticPodPath) {
     log.warn(
       { staticPodPath: cfg.staticPodPath },
@@ -206,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let facts: HostFacts;
   try {
-    facts = await gatherHostFacts({ rootDir: cfg.rootDir });
+    facts = await gatherHostFacts({ rootDir: cfg.rootDir, nodeName: cfg.nodeName });
     const runtime = await untilReady(
       `the container runtime at ${cfg.containerRuntimeEndpoint}`,
       () => cri.version({ timeoutMs: 5_000 }),
@@ -541,18 +547,6 @@ export async function main(argv: string[]): Promise<number> {
       onDelete: (pod) => syncLoop?.podConfig.delete(pod),
     },
   });
-  const healthz =
-    cfg.healthzPort > 0
-      ? startHealthz(
-          cfg.healthzBindAddress,
-          cfg.healthzPort,
-          () =>
-            runtimeHealth().ready
-              ? { ok: true, message: '' }
-              : { ok: false, message: runtimeHealth().message },
-          log,
-        )
-      : undefined;
 
   // ---- kubelet HTTPS API (:10250) ----
   let server: KubeletServer | undefined;

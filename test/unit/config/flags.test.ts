@@ -27,6 +27,7 @@ describe('parseFlags', () => {
       logLevel: 'info',
       overrides: {},
       overriddenBy: {},
+      warnings: [],
     });
   });
 
