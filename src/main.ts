@@ -57,7 +57,10 @@ import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
 import { LogRotator } from './sync/logRotation.js';
+import { MirrorPods } from './sync/mirrorPods.js';
+import { podFullName } from './sync/podConfig.js';
 import { PodSyncer } from './sync/podSyncer.js';
+import { staticPodSources } from './sync/staticPods.js';
 import { SyncLoop } from './sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from './sync/sysctl.js';
 import { sleep } from './util/abort.js';
@@ -147,12 +150,6 @@ export async function main(argv: string[]): Promise<number> {
     cfg.healthzPort > 0
       ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => ({ ok: true, message: '' }), log).unref()
       : undefined;
-  if (cfg.staticPodPath) {
-    log.warn(
-      { staticPodPath: cfg.staticPodPath },
-      'static pods are not supported yet: staticPodPath is ignored',
-    );
-  }
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
     return 2;
@@ -222,12 +219,8 @@ export async function main(argv: string[]): Promise<number> {
     if (runtime.runtimeApiVersion !== 'v1')
       throw new Error(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
     log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
-    await untilReady(
-      `the API server at ${rest.server}`,
-      () => rest.get('/version', { timeoutMs: 5_000 }),
-      log,
-      signal,
-    );
+    // The API server is not waited for: static pods run without it (a control plane boots so);
+    // node registration below retries until it answers.
   } catch (err) {
     if (signal.aborted) return 0;
     log.fatal({ err: (err as Error).message }, 'startup failed');
@@ -387,6 +380,7 @@ export async function main(argv: string[]): Promise<number> {
   const statusManager = new StatusManager({
     client: rest,
     log,
+    mirrorUidOf: (pod) => syncLoop?.podConfig.mirrorPod(podFullName(pod))?.metadata?.uid,
     // A terminal phase may be reported once the pod's worker stopped all its containers.
     couldHaveRunningContainers: (uid) => {
       const st = syncLoop?.workers.state(uid);
@@ -400,6 +394,12 @@ export async function main(argv: string[]): Promise<number> {
   ]);
   syncLoop = new SyncLoop({
     nodeName: cfg.nodeName,
+    mirrors: new MirrorPods({
+      api: rest,
+      nodeName: cfg.nodeName,
+      mirrorOf: (fullName) => syncLoop?.podConfig.mirrorPod(fullName),
+      logger: log,
+    }),
     cri,
     pleg,
     syncer,
@@ -483,6 +483,37 @@ export async function main(argv: string[]): Promise<number> {
     const bad = msgs.filter(Boolean);
     return { ready: bad.length === 0, message: bad.join(', ') };
   };
+  const logRotator = new LogRotator({
+    cri,
+    maxSizeBytes: cfg.containerLogMaxSizeBytes,
+    maxFiles: cfg.containerLogMaxFiles,
+    logger: log,
+  });
+  const podSource = new PodSource({
+    rest,
+    nodeName: cfg.nodeName,
+    logger: log,
+    handler: {
+      onSnapshot: (pods) => syncLoop?.podConfig.snapshot(pods),
+      onUpsert: (pod) => syncLoop?.podConfig.upsert(pod),
+      onDelete: (pod) => syncLoop?.podConfig.delete(pod),
+    },
+  });
+  const staticSources = staticPodSources(cfg, syncLoop, log);
+  // Everything that works without the API server starts now: static pods run at once.
+  const localTasks = [
+    logRotator.run(signal),
+    health.run(signal),
+    pleg.run(signal),
+    statusManager.run(signal),
+    podSource.run(signal),
+    serviceCache.run(signal),
+    syncLoop.run(signal),
+    eviction.run(signal),
+    pressureMonitor.run(signal),
+    cgroups.run(signal),
+    ...staticSources.map((src) => src.run(signal)),
+  ];
   let nodeLabels: Record<string, string> = {};
   const node = await registerNode({
     client: rest,
@@ -505,7 +536,11 @@ export async function main(argv: string[]): Promise<number> {
     if (!signal.aborted) log.fatal({ err: (err as Error).message }, 'node registration failed');
     return undefined;
   });
-  if (!node) return signal.aborted ? 0 : 1;
+  if (!node) {
+    ac.abort();
+    await Promise.allSettled(localTasks);
+    return 0;
+  }
   nodeLabels = node.metadata?.labels ?? {};
   log.info({ node: cfg.nodeName, uid: node.metadata?.uid }, 'node registered');
 
@@ -536,16 +571,6 @@ export async function main(argv: string[]): Promise<number> {
     nodeUid: node.metadata?.uid,
     leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
     log,
-  });
-  const podSource = new PodSource({
-    rest,
-    nodeName: cfg.nodeName,
-    logger: log,
-    handler: {
-      onSnapshot: (pods) => syncLoop?.podConfig.snapshot(pods),
-      onUpsert: (pod) => syncLoop?.podConfig.upsert(pod),
-      onDelete: (pod) => syncLoop?.podConfig.delete(pod),
-    },
   });
 
   // ---- kubelet HTTPS API (:10250) ----
@@ -629,27 +654,7 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
   }
 
-  const logRotator = new LogRotator({
-    cri,
-    maxSizeBytes: cfg.containerLogMaxSizeBytes,
-    maxFiles: cfg.containerLogMaxFiles,
-    logger: log,
-  });
-
-  const tasks = [
-    logRotator.run(signal),
-    health.run(signal),
-    pleg.run(signal),
-    statusManager.run(signal),
-    statusUpdater.run(signal),
-    lease.run(signal),
-    podSource.run(signal),
-    serviceCache.run(signal),
-    syncLoop.run(signal),
-    eviction.run(signal),
-    pressureMonitor.run(signal),
-    cgroups.run(signal),
-  ];
+  const tasks = [...localTasks, statusUpdater.run(signal), lease.run(signal)];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',

@@ -15,10 +15,12 @@ import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
 import { podDesc } from './criConfig.js';
 import { type EventSink, podRef } from './events.js';
 import type { ImageManager } from './images.js';
+import type { MirrorPods } from './mirrorPods.js';
 import { podSandboxChanged } from './plan.js';
 import { PodConfig, type PodOp } from './podConfig.js';
 import type { PodSyncer } from './podSyncer.js';
 import { type KillRequest, PodWorkers, type SyncOutcome } from './podWorkers.js';
+import { StaticPodTracker } from './staticPodTracker.js';
 
 export interface ProbeStatusView {
   started(containerId: string): boolean | undefined;
@@ -59,6 +61,8 @@ export interface SyncLoopDeps {
   admissionNode: () => AdmissionNode;
   probes?: ProbeStatusView;
   cgroups?: PodCgroupHooks;
+  /** Mirror pods of static pods (absent: static pods run without API copies). */
+  mirrors?: MirrorPods;
   logger?: Logger;
   now?: () => number;
   resyncMs?: number;
@@ -75,6 +79,7 @@ const noProbes: ProbeStatusView = { started: () => undefined, ready: () => undef
 export class SyncLoop {
   readonly podConfig: PodConfig;
   readonly workers: PodWorkers;
+  readonly staticPods: StaticPodTracker;
   private readonly runtimeCache = new Map<string, PodRuntimeStatus>();
   private readonly rejected = new Set<string>();
   private readonly overrides = new Map<string, StatusOverride>();
@@ -100,6 +105,15 @@ export class SyncLoop {
         syncTerminatingRuntimePod: (ref, signal) => this.syncTerminatingRuntimePod(ref, signal),
       },
     });
+    this.staticPods = new StaticPodTracker({
+      state: (uid) => this.workers.state(uid),
+      pods: () => this.podConfig.all(),
+      mirrorPods: () => this.podConfig.mirrorPods(),
+      start: (pod) => this.workers.update(pod.metadata?.uid ?? '', { pod }),
+      mirrors: d.mirrors,
+      requeueStatus: (uid) => d.statusManager.requeue(uid),
+    });
+    this.podConfig.onMirror = (_op, mirror) => this.staticPods.mirrorChanged(mirror);
   }
 
   /** Runs housekeeping until `signal` aborts (the workers run on their own). */
@@ -168,7 +182,7 @@ export class SyncLoop {
             return;
           }
         }
-        if (this.rejected.has(uid)) return;
+        if (this.rejected.has(uid) || !this.staticPods.mayStart(pod)) return;
         this.workers.update(uid, { pod });
         return;
       }
@@ -178,6 +192,7 @@ export class SyncLoop {
           if (pod.metadata?.deletionTimestamp) this.d.statusManager.terminatePod(pod);
           return;
         }
+        if (this.staticPods.isWaiting(uid)) return;
         this.workers.update(uid, { pod });
         return;
       case 'RECONCILE':
@@ -187,6 +202,7 @@ export class SyncLoop {
         return;
       case 'REMOVE':
         this.rejected.delete(uid);
+        this.staticPods.removed(pod);
         if (this.workers.state(uid) === undefined) return;
         this.workers.update(uid, { pod, kill: { graceSeconds: 1 } });
         return;
@@ -276,6 +292,7 @@ export class SyncLoop {
     }
     this.storeStatus(pod, status);
     if (isTerminal({ status })) return { terminal: true };
+    this.staticPods.synced(pod);
 
     this.d.probes?.addPod?.(pod);
     if (this.d.cgroups) {
@@ -374,6 +391,8 @@ export class SyncLoop {
 
   /** Upstream HandlePodCleanups, trimmed to what we run. */
   private async housekeeping(signal: AbortSignal): Promise<void> {
+    // Static pods and their mirrors do not wait for the API source (a control plane boots so).
+    this.staticPods.housekeeping();
     if (!this.podConfig.sourcesReady || !this.d.pleg.hasRelisted) return;
     const known = new Set(this.podConfig.all().map((p) => p.metadata?.uid ?? ''));
     // Workers of pods gone from the API: forget them once finished, and remove their runtime
