@@ -515,30 +515,48 @@ export async function main(argv: string[]): Promise<number> {
     ...staticSources.map((src) => src.run(signal)),
   ];
   let nodeLabels: Record<string, string> = {};
-  const node = await registerNode({
-    client: rest,
-    build: () =>
-      buildInitialNode({
-        config: nodeConfig,
-        facts,
-        runtime: {
-          name: health.current.runtimeName,
-          version: health.current.version.replace(/^[^:]*:\/\//, ''),
-        },
-        health: runtimeHealth(),
-        pressure: { memory: false, disk: false, pid: false },
-        now: Date.now(),
-      }),
-    recorder,
+  const apiUp = await untilReady(
+    `the API server at ${rest.server}`,
+    () => rest.get('/version', { timeoutMs: 5_000 }),
     log,
     signal,
-  }).catch((err) => {
-    if (!signal.aborted) log.fatal({ err: (err as Error).message }, 'node registration failed');
-    return undefined;
-  });
+  ).then(
+    () => true,
+    () => false,
+  );
+  const node = !apiUp
+    ? undefined
+    : await registerNode({
+        client: rest,
+        build: () =>
+          buildInitialNode({
+            config: nodeConfig,
+            facts,
+            runtime: {
+              name: health.current.runtimeName,
+              version: health.current.version.replace(/^[^:]*:\/\//, ''),
+            },
+            health: runtimeHealth(),
+            pressure: { memory: false, disk: false, pid: false },
+            now: Date.now(),
+          }),
+        recorder,
+        log,
+        signal,
+      }).catch((err) => {
+        if (!signal.aborted) log.fatal({ err: (err as Error).message }, 'node registration failed');
+        return undefined;
+      });
   if (!node) {
+    // Aborted (SIGTERM) before the API server answered: stop what runs; pods keep running.
     ac.abort();
     await Promise.allSettled(localTasks);
+    probeManager.stop();
+    cri.close();
+    rest.close();
+    eventRest.close();
+    log.info('stopped');
+    log.flush();
     return 0;
   }
   nodeLabels = node.metadata?.labels ?? {};
