@@ -10,7 +10,7 @@ import { sleep } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
-import { type AdmissionNode, admitPod } from './admission.js';
+import type { AdmissionNode } from './admission.js';
 import { readTerminationMessage, tailLogMessage } from './containerFiles.js';
 import { podDesc } from './criConfig.js';
 import { type EventSink, podRef } from './events.js';
@@ -20,6 +20,12 @@ import { podSandboxChanged } from './plan.js';
 import { PodConfig, type PodOp } from './podConfig.js';
 import type { PodSyncer } from './podSyncer.js';
 import { type KillRequest, PodWorkers, type SyncOutcome } from './podWorkers.js';
+import {
+  admitWithPreemption,
+  PREEMPT_CONDITION_MESSAGE,
+  PREEMPT_MESSAGE,
+  PREEMPT_REASON,
+} from './preemption.js';
 import { StaticPodTracker } from './staticPodTracker.js';
 
 export interface ProbeStatusView {
@@ -150,6 +156,23 @@ export class SyncLoop {
     this.workers.update(uid, { pod, kill });
   }
 
+  /** Preempts a pod to admit a critical one (upstream CriticalPodAdmissionHandler). */
+  private preempt(victim: Pod, admitting: Pod): void {
+    this.d.events.event(podRef(victim), 'Warning', PREEMPT_REASON, PREEMPT_MESSAGE);
+    this.log.info(
+      { pod: podDesc(victim), requestingPod: podDesc(admitting) },
+      'Preempting pod to free up resources',
+    );
+    this.killPod(victim.metadata?.uid ?? '', {
+      status: {
+        reason: PREEMPT_REASON,
+        message: PREEMPT_MESSAGE,
+        disruptionTarget: true,
+        conditionMessage: PREEMPT_CONDITION_MESSAGE,
+      },
+    });
+  }
+
   /** Pods that are admitted and not finished (for admission and eviction). */
   activePods(): Pod[] {
     return this.podConfig.all().filter((p) => {
@@ -169,7 +192,7 @@ export class SyncLoop {
     switch (op) {
       case 'ADD': {
         if (this.workers.state(uid) === undefined && !isTerminal(pod) && !pod.metadata?.deletionTimestamp) {
-          const verdict = admitPod(
+          const verdict = admitWithPreemption(
             pod,
             this.activePods().filter((p) => p.metadata?.uid !== uid),
             this.d.admissionNode(),
@@ -181,6 +204,7 @@ export class SyncLoop {
             this.log.info({ pod: podDesc(pod), reason: verdict.reason }, 'pod rejected by admission');
             return;
           }
+          for (const victim of verdict.preempt) this.preempt(victim, pod);
         }
         if (this.rejected.has(uid) || !this.staticPods.mayStart(pod)) return;
         this.workers.update(uid, { pod });
