@@ -40,6 +40,7 @@ import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { bootstrapClientCertificate } from './node/bootstrap.js';
+import { storeKubeconfigClientCert } from './node/certStore.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
 import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
@@ -195,6 +196,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`kubelet-ts: ${(err as Error).message}\n`);
     return 2;
+  }
+  if (cfg.rotateCertificates) {
+    await storeKubeconfigClientCert(cfg.certDir, clientConfig, log).catch((err) =>
+      log.warn({ err: (err as Error).message, certDir: cfg.certDir }, 'cannot store the client certificate'),
+    );
   }
   const rest = RestClient.fromClientConfig(clientConfig, {
     userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
