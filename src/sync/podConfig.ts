@@ -43,11 +43,25 @@ export const podFullName = (p: Pod): string => `${p.metadata?.name ?? ''}_${p.me
 
 const isMirror = (p: Pod): boolean => p.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION] !== undefined;
 
-/** upstream kubetypes.NewTimestamp().GetString(): RFC3339NanoFixed in UTC. */
-export function seenTimestamp(nowMs: number, subMsNanos = 0): string {
-  const iso = new Date(nowMs).toISOString(); // 2026-01-02T03:04:05.678Z
-  const nanos = `${iso.slice(20, 23)}${String(subMsNanos).padStart(6, '0')}`;
-  return `${iso.slice(0, 19)}.${nanos}Z`;
+/** Upstream Timestamp.GetString: RFC3339 with 9 fixed fractional digits (logs.RFC3339NanoFixed), UTC here. */
+export function seenTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2026-01-02T03:04:05.678Z
+  return `${iso.slice(0, 23)}000000Z`;
+}
+
+/** The pod with the kubelet's local annotations: its source and when it was first seen. */
+function withLocalAnnotations(pod: Pod, source: string, seen: string): Pod {
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      annotations: {
+        ...pod.metadata?.annotations,
+        [CONFIG_SOURCE_ANNOTATION]: source,
+        [CONFIG_SEEN_ANNOTATION]: seen,
+      },
+    },
+  };
 }
 
 interface Entry {
@@ -144,27 +158,25 @@ export class PodConfig {
     this.seen.add(source);
   }
 
-  upsert(pod: Pod, source: string = API_SOURCE): void {
-    const uid = pod.metadata?.uid;
+  upsert(received: Pod, source: string = API_SOURCE): void {
+    const uid = received.metadata?.uid;
     if (!uid) return;
-    if (source === API_SOURCE && isMirror(pod)) {
-      this.mirrors.set(podFullName(pod), pod);
-      this.onMirror?.('set', pod);
+    if (source === API_SOURCE && isMirror(received)) {
+      this.mirrors.set(podFullName(received), received);
+      this.onMirror?.('set', received);
       return;
     }
-    const key = specKey(pod);
     const old = this.pods.get(uid);
-    if (source !== API_SOURCE) {
-      const seenAt = old?.pod.metadata?.annotations?.[CONFIG_SEEN_ANNOTATION] ?? seenTimestamp(this.now());
-      pod.metadata = {
-        ...pod.metadata,
-        annotations: {
-          ...pod.metadata?.annotations,
-          [CONFIG_SOURCE_ANNOTATION]: source,
-          [CONFIG_SEEN_ANNOTATION]: seenAt,
-        },
-      };
-    }
+    // API pods are passed through as received (kubelet-ts does not annotate them yet).
+    const pod =
+      source === API_SOURCE
+        ? received
+        : withLocalAnnotations(
+            received,
+            source,
+            old?.pod.metadata?.annotations?.[CONFIG_SEEN_ANNOTATION] ?? seenTimestamp(this.now()),
+          );
+    const key = specKey(pod);
     this.pods.set(uid, { pod, key, source });
     if (!old) {
       this.handler('ADD', pod);

@@ -139,7 +139,7 @@ describe('PodConfig with a file source and mirror pods', () => {
   });
 
   it('seenTimestamp pads to nanoseconds', () => {
-    expect(seenTimestamp(Date.UTC(2026, 11, 8, 0, 50, 26, 5), 123)).toBe('2026-12-08T00:50:26.005000123Z');
+    expect(seenTimestamp(Date.UTC(2026, 11, 8, 0, 50, 26, 5))).toBe('2026-12-08T00:50:26.005000000Z');
   });
 });
 
