@@ -40,7 +40,8 @@ import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { bootstrapClientCertificate } from './node/bootstrap.js';
-import { storeKubeconfigClientCert } from './node/certStore.js';
+import { ClientCertificateRotator } from './node/certRotation.js';
+import { loadCurrentPair, storeKubeconfigClientCert } from './node/certStore.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
 import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
@@ -201,6 +202,8 @@ export async function main(argv: string[]): Promise<number> {
     await storeKubeconfigClientCert(cfg.certDir, clientConfig, log).catch((err) =>
       log.warn({ err: (err as Error).message, certDir: cfg.certDir }, 'cannot store the client certificate'),
     );
+    const current = await loadCurrentPair(cfg.certDir);
+    if (current) clientConfig = { ...clientConfig, ...current };
   }
   const rest = RestClient.fromClientConfig(clientConfig, {
     userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
@@ -506,6 +509,20 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const staticSources = staticPodSources(cfg, syncLoop, log);
+  const rotator =
+    cfg.rotateCertificates && clientConfig.cert
+      ? new ClientCertificateRotator({
+          api: rest,
+          nodeName: cfg.nodeName,
+          certDir: cfg.certDir,
+          currentCert: clientConfig.cert,
+          onRotated: (cert, key) => {
+            rest.setClientCertificate(cert, key);
+            eventRest.setClientCertificate(cert, key);
+          },
+          logger: log,
+        })
+      : undefined;
   // Everything that works without the API server starts now: static pods run at once.
   const localTasks = [
     logRotator.run(signal),
@@ -519,6 +536,7 @@ export async function main(argv: string[]): Promise<number> {
     pressureMonitor.run(signal),
     cgroups.run(signal),
     ...staticSources.map((src) => src.run(signal)),
+    ...(rotator ? [rotator.run(signal)] : []),
   ];
   let nodeLabels: Record<string, string> = {};
   const apiUp = await untilReady(

@@ -5,8 +5,9 @@
  * a symlink to the newest, replaced atomically. kubeadm's kubelet-finalize phase points
  * kubelet.conf at the link once it exists.
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientConfig } from '../api/kubeconfig.js';
 import type { Logger } from '../util/log.js';
@@ -55,4 +56,34 @@ export async function storeKubeconfigClientCert(
   const path = await writePair(certDir, client.cert.toString('utf8'), client.key.toString('utf8'));
   log?.info({ path }, 'stored the kubeconfig client certificate for rotation (kubelet-client-current.pem)');
   return path;
+}
+
+/** PEM blocks of a pair file: the certificate chain and the private key. */
+export function splitPairPem(pem: string): { cert: string; key: string } {
+  const blocks = pem.match(/-----BEGIN [^-]+-----[\s\S]*?-----END [^-]+-----/g) ?? [];
+  const isKey = (b: string) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(b);
+  return {
+    cert: blocks.filter((b) => !isKey(b)).join('\n'),
+    key: blocks.filter(isKey).join('\n'),
+  };
+}
+
+/**
+ * With rotation on, upstream's client uses the store's current pair over the kubeconfig's own
+ * certificate (a rotated certificate survives a restart even when kubelet.conf embeds the
+ * original). Returns it when it exists and is still valid.
+ */
+export async function loadCurrentPair(
+  certDir: string,
+  now = Date.now(),
+): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  try {
+    const { cert, key } = splitPairPem(await readFile(currentPairPath(certDir), 'utf8'));
+    if (!cert || !key) return undefined;
+    const x = new X509Certificate(cert);
+    if (Date.parse(x.validTo) <= now) return undefined;
+    return { cert: Buffer.from(cert), key: Buffer.from(key) };
+  } catch {
+    return undefined;
+  }
 }
