@@ -80,8 +80,12 @@ export class StaticPodTracker {
     }
   }
 
-  /** Housekeeping: start waiting pods whose predecessor finished; mirrors; forget old UIDs. */
-  housekeeping(): void {
+  /**
+   * Housekeeping: start waiting pods whose predecessor finished; mirrors; forget old UIDs.
+   * Orphaned mirror pods are deleted only once every source delivered (`sourcesReady`), so a
+   * mirror is never taken for an orphan before the file source listed its static pod.
+   */
+  housekeeping(sourcesReady: boolean): void {
     for (const [name, pod] of [...this.waiting]) {
       const blocked = [...this.names].some(
         ([uid, n]) => n === name && uid !== pod.metadata?.uid && running(this.d.state(uid)),
@@ -103,6 +107,7 @@ export class StaticPodTracker {
     for (const p of statics) if (this.d.state(p.metadata?.uid ?? '') === 'sync') this.d.mirrors.reconcile(p);
     // A mirror pod stays while a worker of its full name still terminates (upstream
     // IsPodForMirrorPodTerminatingByFullName).
+    if (!sourcesReady) return;
     const keep = new Set(statics.map(podFullName));
     for (const [uid, n] of this.names) if (running(this.d.state(uid))) keep.add(n);
     this.d.mirrors.deleteOrphans(keep, this.d.mirrorPods());

@@ -6,6 +6,7 @@ import type { PodRuntimeStatus } from '../cri/runtimeState.js';
 import { needToReconcilePodReadiness } from '../status/conditions.js';
 import { generatePodStatus, rejectedPodStatus, type StatusOverride } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
+import { isStaticPod } from '../status/podutil.js';
 import { sleep } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -228,7 +229,9 @@ export class SyncLoop {
         this.rejected.delete(uid);
         this.staticPods.removed(pod);
         if (this.workers.state(uid) === undefined) return;
-        this.workers.update(uid, { pod, kill: { graceSeconds: 1 } });
+        // An API pod is gone after its graceful deletion; a static pod whose manifest went away
+        // gets its own grace period (upstream deletePod: a kill without override).
+        this.workers.update(uid, { pod, kill: isStaticPod(pod) ? {} : { graceSeconds: 1 } });
         return;
     }
   }
@@ -416,7 +419,7 @@ export class SyncLoop {
   /** Upstream HandlePodCleanups, trimmed to what we run. */
   private async housekeeping(signal: AbortSignal): Promise<void> {
     // Static pods and their mirrors do not wait for the API source (a control plane boots so).
-    this.staticPods.housekeeping();
+    this.staticPods.housekeeping(this.podConfig.sourcesReady);
     if (!this.podConfig.sourcesReady || !this.d.pleg.hasRelisted) return;
     const known = new Set(this.podConfig.all().map((p) => p.metadata?.uid ?? ''));
     // Workers of pods gone from the API: forget them once finished, and remove their runtime
