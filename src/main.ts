@@ -529,7 +529,6 @@ export async function main(argv: string[]): Promise<number> {
     health.run(signal),
     pleg.run(signal),
     statusManager.run(signal),
-    podSource.run(signal),
     serviceCache.run(signal),
     syncLoop.run(signal),
     eviction.run(signal),
@@ -696,7 +695,9 @@ export async function main(argv: string[]): Promise<number> {
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
   }
 
-  const tasks = [...localTasks, statusUpdater.run(signal), lease.run(signal)];
+  // API pods only after registration, as upstream starts its API source once the Node informer
+  // synced: admission needs the node's labels (nodeSelector, affinity).
+  const tasks = [...localTasks, podSource.run(signal), statusUpdater.run(signal), lease.run(signal)];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',
