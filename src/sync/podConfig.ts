@@ -122,10 +122,11 @@ export class PodConfig {
   }
 
   snapshot(pods: Pod[], source: string = API_SOURCE): void {
-    const uids = new Set<string>();
     const sorted = [...pods].sort((a, b) =>
       (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''),
     );
+    const keep: Pod[] = [];
+    const uids = new Set<string>();
     const mirrors = new Set<string>();
     const names = new Set<string>();
     for (const p of sorted) {
@@ -133,7 +134,7 @@ export class PodConfig {
       if (!uid) continue;
       if (source === API_SOURCE && isMirror(p)) {
         mirrors.add(podFullName(p));
-        this.upsert(p, source);
+        keep.push(p);
         continue;
       }
       // Upstream filterInvalidPods: a second pod with the same full name in one source is dropped.
@@ -142,8 +143,10 @@ export class PodConfig {
         names.add(podFullName(p));
       }
       uids.add(uid);
-      this.upsert(p, source);
+      keep.push(p);
     }
+    // Upstream Merge delivers REMOVE before ADD: a static pod whose manifest changed (new UID)
+    // is admitted without its predecessor counting against it (host ports, resources).
     for (const [uid, e] of [...this.pods]) {
       if (e.source === source && !uids.has(uid)) {
         this.pods.delete(uid);
@@ -155,6 +158,7 @@ export class PodConfig {
         if (!mirrors.has(name)) this.deleteMirror(m);
       }
     }
+    for (const p of keep) this.upsert(p, source);
     this.seen.add(source);
   }
 

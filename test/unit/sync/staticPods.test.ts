@@ -131,6 +131,16 @@ describe('PodConfig with a file source and mirror pods', () => {
     expect(pc.mirrorPod('etcd-n1_kube-system')).toBeUndefined();
   });
 
+  it('delivers REMOVE of the old UID before ADD of the new one when a manifest changes (upstream Merge)', () => {
+    const before = ops.length;
+    pc.snapshot([{ ...structuredClone(staticPod), metadata: { ...staticPod.metadata, uid: 's2' } }], 'file');
+    expect(ops.slice(before)).toEqual([
+      ['REMOVE', 's1'],
+      ['ADD', 's2'],
+    ]);
+    pc.snapshot([structuredClone(staticPod)], 'file');
+  });
+
   it('an API snapshot does not remove file pods; a file snapshot removes them', () => {
     pc.snapshot([], 'api');
     expect(pc.get('s1')).toBeDefined();
