@@ -20,19 +20,22 @@ let rest: RestClient;
 let cri: CriClient;
 let webHash = '';
 
-const manifest = (name: string, message: string): string =>
+/** A static pod manifest; `hostPort` makes it a host-network pod declaring that port (as kubeadm's are). */
+const manifest = (name: string, message: string, hostPort?: number): string =>
   JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default', labels: { app: name } },
     spec: {
       terminationGracePeriodSeconds: 1,
+      ...(hostPort ? { hostNetwork: true } : {}),
       containers: [
         {
           name: 'main',
           image: images.busybox,
           imagePullPolicy: 'IfNotPresent',
           command: ['sh', '-c', `echo ${message}; exec sleep 3600`],
+          ...(hostPort ? { ports: [{ containerPort: hostPort }] } : {}),
         },
       ],
     },
@@ -122,7 +125,8 @@ describe('static pods', () => {
   }, 90_000);
 
   it('restarts the pod when its manifest changes, and kills it when the manifest is removed', async () => {
-    await writeFile(join(dir, 'edit.yaml'), manifest('edit', 'v1'));
+    // Host network with a declared port: the new version must not be refused for its predecessor's port.
+    await writeFile(join(dir, 'edit.yaml'), manifest('edit', 'v1', 18089));
     const v1 = await waitPod(
       rest,
       'default',
@@ -131,7 +135,7 @@ describe('static pods', () => {
       (p) => !!runningId(p),
       90_000,
     );
-    await writeFile(join(dir, 'edit.yaml'), manifest('edit', 'v2'));
+    await writeFile(join(dir, 'edit.yaml'), manifest('edit', 'v2', 18089));
     const v2 = await waitPod(
       rest,
       'default',
