@@ -7,7 +7,15 @@ import type { RestClient } from '../../src/api/rest.js';
 import type { Pod } from '../../src/api/types.js';
 import { CriClient } from '../../src/cri/client.js';
 import { containerdEndpoint, eventually, images, repoRoot, uniqueName } from '../helpers/env.js';
-import { adminRest, getPod, podPath, startKubelet, stopKubelet, waitPod } from '../helpers/kubelet.js';
+import {
+  adminRest,
+  createPod,
+  getPod,
+  podPath,
+  startKubelet,
+  stopKubelet,
+  waitPod,
+} from '../helpers/kubelet.js';
 
 // Static pods on the real apiserver and containerd (upstream pkg/kubelet/config file source,
 // mirror_client.go): a manifest in staticPodPath runs, its mirror pod carries upstream's
@@ -123,6 +131,46 @@ describe('static pods', () => {
       runningId(before)?.replace('containerd://', ''),
     ]);
   }, 90_000);
+
+  it('a restarted kubelet adopts its static pods without restarting them, and keeps API pods with a nodeSelector', async () => {
+    const api = await createPod(rest, 'default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `api-${node}` },
+      spec: {
+        nodeName: node,
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'main',
+            image: images.busybox,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sleep', '3600'],
+          },
+        ],
+      },
+    });
+    const apiBefore = await waitPod(
+      rest,
+      'default',
+      `api-${node}`,
+      'the API pod running',
+      (p) => !!runningId(p),
+      60_000,
+    );
+    const web = await waitPod(rest, 'default', mirrorName('web'), 'the mirror pod', (p) => !!runningId(p));
+    await stopKubelet();
+    await startKubelet(node, { KUBELET_STATIC_POD_PATH: dir, KUBELET_FILE_CHECK_FREQUENCY: '5s' });
+    // A few sync passes of the new kubelet.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const apiAfter = await getPod(rest, 'default', `api-${node}`);
+    expect(apiAfter?.metadata?.uid).toBe(api.metadata?.uid);
+    expect(apiAfter?.status?.phase).toBe('Running');
+    expect(runningId(apiAfter as Pod)).toBe(runningId(apiBefore));
+    expect(await runningContainers(hashOf(web))).toEqual([runningId(web)?.replace('containerd://', '')]);
+    await rest.delete(podPath('default', `api-${node}`));
+  }, 240_000);
 
   it('restarts the pod when its manifest changes, and kills it when the manifest is removed', async () => {
     // Host network with a declared port: the new version must not be refused for its predecessor's port.
