@@ -40,7 +40,7 @@ import { maxPids } from './host/pids.js';
 import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { bootstrapClientCertificate } from './node/bootstrap.js';
-import { ClientCertificateRotator } from './node/certRotation.js';
+import { ClientCertificateRotator, servingCertificate } from './node/certRotation.js';
 import { loadCurrentPair, storeKubeconfigClientCert } from './node/certStore.js';
 import { NodeLeaseController } from './node/lease.js';
 import { registerNode } from './node/registration.js';
@@ -616,6 +616,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // ---- kubelet HTTPS API (:10250) ----
   let server: KubeletServer | undefined;
+  const servingTasks: Promise<void>[] = [];
   if (cfg.enableServer) {
     const metrics = new KubeletMetrics(cfg.nodeName, () => {
       let pods = 0;
@@ -639,18 +640,17 @@ export async function main(argv: string[]): Promise<number> {
       denyTtlMs: cfg.authorization.webhook.cacheUnauthorizedTTLMs,
     });
     const loop = syncLoop;
-    const tls = await servingCert(
-      cfg.tlsCertFile,
-      cfg.tlsPrivateKeyFile,
-      cfg.certDir,
-      cfg.nodeName,
-      hostIPs(),
-    );
+    // serverTLSBootstrap (without tlsCertFile): the serving pair comes from a kubelet-serving CSR
+    // (kubelet-server-current.pem); until one is issued, no certificate is served (upstream).
+    const bootstrapServing = cfg.serverTLSBootstrap && !cfg.tlsCertFile;
+    const tls = bootstrapServing
+      ? await loadCurrentPair(cfg.certDir, Date.now(), 'kubelet-server')
+      : await servingCert(cfg.tlsCertFile, cfg.tlsPrivateKeyFile, cfg.certDir, cfg.nodeName, hostIPs());
     server = new KubeletServer({
       address: cfg.address,
       port: cfg.port,
-      cert: tls.cert,
-      key: tls.key,
+      cert: tls?.cert,
+      key: tls?.key,
       clientCA: cfg.authentication.x509.clientCAFile
         ? readFileSync(cfg.authentication.x509.clientCAFile)
         : undefined,
@@ -693,11 +693,30 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
+    if (bootstrapServing) {
+      const kubeletServer = server;
+      const serving = new ClientCertificateRotator({
+        api: rest,
+        nodeName: cfg.nodeName,
+        certDir: cfg.certDir,
+        kind: servingCertificate(() => ({ dns: [cfg.nodeName], ips: hostIPs() })),
+        currentCert: tls?.cert,
+        onRotated: (cert, key) => kubeletServer.setServingCertificate(cert, key),
+        logger: log,
+      });
+      servingTasks.push(serving.run(signal));
+    }
   }
 
   // API pods only after registration, as upstream starts its API source once the Node informer
   // synced: admission needs the node's labels (nodeSelector, affinity).
-  const tasks = [...localTasks, podSource.run(signal), statusUpdater.run(signal), lease.run(signal)];
+  const tasks = [
+    ...localTasks,
+    ...servingTasks,
+    podSource.run(signal),
+    statusUpdater.run(signal),
+    lease.run(signal),
+  ];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',

@@ -1,15 +1,20 @@
 /**
- * Client certificate rotation (rotateCertificates; upstream client-go util/certificate Manager as
- * the kubelet configures it in pkg/kubelet/certificate/kubelet.go): at a jittered 70–90 % of the
- * current certificate's lifetime the kubelet makes a new key, asks for a certificate through a
- * CertificateSigningRequest (signer kubernetes.io/kube-apiserver-client-kubelet, subject
- * O=system:nodes CN=system:node:<name>, authenticated with the current certificate, so the
- * controller-manager's selfnodeclient approver signs it), stores it as a new
- * kubelet-client-<time>.pem behind kubelet-client-current.pem and hands it to the API clients.
+ * Certificate rotation (upstream client-go util/certificate Manager as the kubelet configures it
+ * in pkg/kubelet/certificate/kubelet.go), for two pairs:
+ * - the client certificate (rotateCertificates): signer kubernetes.io/kube-apiserver-client-kubelet,
+ *   usages digital signature + client auth; the controller-manager's selfnodeclient approver signs
+ *   it because the request is authenticated with the current certificate;
+ * - the serving certificate (serverTLSBootstrap): signer kubernetes.io/kubelet-serving, usages
+ *   digital signature + server auth, the node's hostnames and IPs as SANs; approved by hand
+ *   (`kubectl certificate approve`) or by a cluster's own approver.
+ * Both have subject O=system:nodes CN=system:node:<name>. At a jittered 70–90 % of the current
+ * certificate's lifetime (at once when there is none) the kubelet makes a new key, requests a
+ * certificate through a CertificateSigningRequest, stores it as a new <pair>-<time>.pem behind
+ * <pair>-current.pem and hands it over without a restart.
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RequestOptions } from '../api/rest.js';
@@ -20,6 +25,31 @@ import { writePair } from './certStore.js';
 const run = promisify(execFile);
 
 export const KUBE_APISERVER_CLIENT_KUBELET_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
+export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
+
+/** What distinguishes the two pairs (upstream NewKubeletClientCertificateManager / ...ServerCertificateManager). */
+export interface CertificateKind {
+  pair: string;
+  signerName: string;
+  usages: string[];
+  /** Subject alternative names for the request (serving: the node's current addresses). */
+  sans?: () => { dns: string[]; ips: string[] };
+}
+
+export const CLIENT_CERTIFICATE: CertificateKind = {
+  pair: 'kubelet-client',
+  signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
+  usages: ['digital signature', 'client auth'],
+};
+
+export function servingCertificate(sans: () => { dns: string[]; ips: string[] }): CertificateKind {
+  return {
+    pair: 'kubelet-server',
+    signerName: KUBELET_SERVING_SIGNER,
+    usages: ['digital signature', 'server auth'],
+    sans,
+  };
+}
 const CSR_PATH = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 
 /**
@@ -49,8 +79,10 @@ export interface ClientCertificateRotatorOptions {
   api: CsrApi;
   nodeName: string;
   certDir: string;
-  /** The certificate in use now (PEM). */
-  currentCert: Buffer;
+  /** The client pair unless told otherwise. */
+  kind?: CertificateKind;
+  /** The certificate in use now (PEM); none: request one at once (serving certificate). */
+  currentCert: Buffer | undefined;
   /** Called with each new pair once it is stored. */
   onRotated: (cert: Buffer, key: Buffer) => void;
   logger?: Logger;
@@ -63,17 +95,20 @@ export interface ClientCertificateRotatorOptions {
 
 /** Runs the rotation loop; failures are retried with backoff (2 s doubling to 5 min, as upstream). */
 export class ClientCertificateRotator {
-  private cert: Buffer;
+  private cert: Buffer | undefined;
+  private readonly kind: CertificateKind;
   private readonly log: Logger;
   private readonly now: () => number;
 
   constructor(private readonly o: ClientCertificateRotatorOptions) {
     this.cert = o.currentCert;
-    this.log = (o.logger ?? silentLogger).child({ component: 'certificate-manager' });
+    this.kind = o.kind ?? CLIENT_CERTIFICATE;
+    this.log = (o.logger ?? silentLogger).child({ component: 'certificate-manager', pair: this.kind.pair });
     this.now = o.now ?? Date.now;
   }
 
   deadline(): number {
+    if (!this.cert) return 0;
     const x = new X509Certificate(this.cert);
     return nextRotationDeadline(
       Date.parse(x.validFrom),
@@ -117,8 +152,11 @@ export class ClientCertificateRotator {
   async rotate(signal?: AbortSignal): Promise<void> {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const keyPem = privateKey.export({ type: 'sec1', format: 'pem' }).toString();
-    const tmpKey = join(this.o.certDir, 'kubelet-client.key.rotation.tmp');
+    await mkdir(this.o.certDir, { recursive: true, mode: 0o700 });
+    const tmpKey = join(this.o.certDir, `${this.kind.pair}.key.rotation.tmp`);
     await writeFile(tmpKey, keyPem, { mode: 0o600 });
+    const sans = this.kind.sans?.();
+    const san = sans ? [...sans.dns.map((d) => `DNS:${d}`), ...sans.ips.map((ip) => `IP:${ip}`)] : [];
     let csrPem: string;
     try {
       // Node's crypto cannot build a PKCS#10 request; openssl can (as TLS bootstrap does).
@@ -129,6 +167,7 @@ export class ClientCertificateRotator {
         tmpKey,
         '-subj',
         `/O=system:nodes/CN=system:node:${this.o.nodeName}`,
+        ...(san.length > 0 ? ['-addext', `subjectAltName=${san.join(',')}`] : []),
       ]));
     } finally {
       await rm(tmpKey, { force: true });
@@ -141,21 +180,24 @@ export class ClientCertificateRotator {
         metadata: { generateName: 'csr-' },
         spec: {
           request: Buffer.from(csrPem).toString('base64'),
-          signerName: KUBE_APISERVER_CLIENT_KUBELET_SIGNER,
-          usages: ['digital signature', 'client auth'],
+          signerName: this.kind.signerName,
+          usages: this.kind.usages,
         },
       },
       { signal },
     );
     const name = created.metadata?.name ?? '';
-    this.log.info({ csr: name }, 'Certificate rotation: requested a new client certificate');
+    this.log.info(
+      { csr: name, signer: this.kind.signerName },
+      'Certificate rotation: requested a new certificate',
+    );
     const cert = await this.waitForCertificate(name, signal);
-    await writePair(this.o.certDir, cert, keyPem, new Date(this.now()));
+    await writePair(this.o.certDir, cert, keyPem, new Date(this.now()), this.kind.pair);
     this.cert = Buffer.from(cert);
     this.o.onRotated(Buffer.from(cert), Buffer.from(keyPem));
     this.log.info(
       { csr: name, expires: new X509Certificate(this.cert).validTo },
-      'Certificate rotation: new client certificate in use',
+      'Certificate rotation: new certificate in use',
     );
   }
 

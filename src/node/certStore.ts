@@ -76,9 +76,10 @@ export function splitPairPem(pem: string): { cert: string; key: string } {
 export async function loadCurrentPair(
   certDir: string,
   now = Date.now(),
+  pair = CLIENT_PAIR,
 ): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   try {
-    const { cert, key } = splitPairPem(await readFile(currentPairPath(certDir), 'utf8'));
+    const { cert, key } = splitPairPem(await readFile(currentPairPath(certDir, pair), 'utf8'));
     if (!cert || !key) return undefined;
     const x = new X509Certificate(cert);
     if (Date.parse(x.validTo) <= now) return undefined;
