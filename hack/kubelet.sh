@@ -78,7 +78,8 @@ up() {
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
     "${creds[@]}" --config "${KUBELET_DIR}/config.yaml" \
-    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0
+    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v 0 \
+    ${KUBELET_TS_CRI_CONCURRENCY:+--cri-concurrency "${KUBELET_TS_CRI_CONCURRENCY}"}
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   local deadline=$(( $(date +%s) + 90 ))
   until [[ "$("${KUBECTL[@]}" get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; do

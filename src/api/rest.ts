@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onAbort } from '../util/abort.js';
+import { TokenBucket } from '../util/rateLimiter.js';
 import { ApiError, ApiUnreachableError } from './errors.js';
 import type { ClientConfig } from './kubeconfig.js';
 import type { Status, WatchEvent } from './types.js';
@@ -36,30 +37,6 @@ export interface RestClientOptions {
   /** Client-side rate limit like kubeAPIQPS / kubeAPIBurst (50 / 100). */
   qps?: number;
   burst?: number;
-}
-
-/** A token bucket: `take()` resolves when a request may go. */
-class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst;
-  }
-  async take(): Promise<void> {
-    for (;;) {
-      const now = performance.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.qps) * 1000)));
-    }
-  }
 }
 
 /**

@@ -102,6 +102,11 @@ const FLAGS = {
     arg: 'domain',
     help: 'Cluster DNS domain (e.g. cluster.local).',
   },
+  'cri-concurrency': {
+    type: 'string',
+    arg: 'int',
+    help: 'kubelet-ts only: CRI calls that create sandboxes and containers in flight at once (default 4).',
+  },
   v: { type: 'string', short: 'v', arg: 'int', help: 'klog verbosity: 0-1 info, 2-3 debug, 4+ trace.' },
   'log-level': { type: 'string', arg: 'level', help: `Log level, overrides --v (${LOG_LEVELS.join(', ')}).` },
   help: { type: 'boolean', short: 'h', help: 'Print this help and exit.' },
@@ -120,6 +125,8 @@ export interface ParsedFlags {
   nodeIPs: string[];
   rootDir: string;
   certDir: string;
+  /** --cri-concurrency (kubelet-ts's own flag). */
+  criConcurrency: number;
   /** From --log-level, else from --v, else 'info'. */
   logLevel: LogLevel;
   /** KubeletConfiguration fields given explicitly on the command line; they win over the file. */
@@ -322,6 +329,11 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const v = verbosity === undefined ? undefined : parseInteger('--v', verbosity);
   if (v !== undefined && v < 0) throw new FlagError(`flag --v: verbosity must not be negative, got ${v}`);
 
+  const criFlag = last('cri-concurrency');
+  const criConcurrency = criFlag === undefined ? 4 : parseInteger('--cri-concurrency', criFlag);
+  if (criConcurrency < 1) {
+    throw new FlagError(`flag --cri-concurrency: must be at least 1, got ${criConcurrency}`);
+  }
   const rootDir = last('root-dir') || DEFAULT_ROOT_DIR;
   const nodeIP = last('node-ip');
   return {
@@ -334,6 +346,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     nodeIPs: nodeIP === undefined ? [] : parseNodeIPs('--node-ip', nodeIP),
     rootDir,
     certDir: last('cert-dir') || join(rootDir, 'pki'),
+    criConcurrency,
     logLevel: (logLevel as LogLevel | undefined) ?? (v === undefined ? 'info' : klogVerbosityToLevel(v)),
     overrides,
     overriddenBy,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { errorMessage } from '../util/errors.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type ParsedFlags, parseFlags } from './flags.js';
 import type { KubeletConfiguration } from './kubeletConfig.js';
@@ -81,7 +82,7 @@ function readConfigFile(
   try {
     text = readFile(path);
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = errorMessage(e);
     throw new ConfigError(path, [{ path: '', message: `failed to read kubelet config file: ${reason}` }], {
       cause: e,
     });
@@ -124,6 +125,7 @@ export function resolveConfig(
     certDir: flags.certDir,
     nodeIPs: flags.nodeIPs,
     logLevel: flags.logLevel,
+    criConcurrency: flags.criConcurrency,
   });
   const allIssues = attributeToFlags([...issues, ...validateResolvedConfig(config)], flags);
   if (allIssues.length > 0) throw new ConfigError(flags.config ?? 'command line', allIssues);

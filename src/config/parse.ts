@@ -14,6 +14,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { parseDuration } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
 import { parseQuantity } from '../util/quantity.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseGracePeriod, parseMinimumReclaim, parseThresholdValue } from './eviction.js';
@@ -44,8 +45,6 @@ const MAP_ENTRY_CHECKS: Readonly<Record<MapSpec, (key: string, value: string) =>
 
 const SKIP = Symbol('skip');
 type Parsed = unknown | typeof SKIP;
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 class ConfigWalker {
   readonly issues: ConfigIssue[] = [];

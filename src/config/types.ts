@@ -56,6 +56,8 @@ export interface ResolvedConfig {
   /** --node-ip: up to one IP per family; empty means auto-detect. */
   nodeIPs: string[];
   logLevel: LogLevel;
+  /** Sandbox/container create and start calls in flight at once (--cri-concurrency). */
+  criConcurrency: number;
 
   // Server.
   enableServer: boolean;

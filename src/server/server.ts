@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { forbiddenMessage, requestAttributes } from './attributes.js';
 import type { KubeletAuth } from './auth.js';
@@ -118,7 +119,7 @@ export class KubeletServer {
           socket,
           code,
           code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : 'Error',
-          `${err instanceof Error ? err.message : String(err)}\n`,
+          `${errorMessage(err)}\n`,
         );
       });
     });
@@ -134,7 +135,7 @@ export class KubeletServer {
     this.handle(req, res).catch((err) => {
       const code = err instanceof HttpError ? err.code : 500;
       if (code === 500) this.o.log.warn({ err: String(err), path: req.url }, 'kubelet API request failed');
-      send(res, code, `${err instanceof Error ? err.message : String(err)}\n`);
+      send(res, code, `${errorMessage(err)}\n`);
     });
   }
 

@@ -1,4 +1,5 @@
 import { isNotFound } from '../api/errors.js';
+import { isStaticPod } from '../api/pod.js';
 import type { PatchType, RequestOptions } from '../api/rest.js';
 import type { Pod, PodStatus } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
@@ -8,7 +9,7 @@ import { terminatedStatus } from './generate.js';
 import { canBeDeleted, checkContainerStateTransition, mergePodStatus } from './merge.js';
 import { normalizeStatus } from './normalize.js';
 import { isStatusByKubeletEqual, podStatusPatch } from './patch.js';
-import { clone, isStaticPod } from './podutil.js';
+import { clone } from './podutil.js';
 
 /** The part of RestClient the status manager uses. */
 export interface StatusApi {
@@ -91,7 +92,7 @@ export class StatusManager {
   private readonly interval: number;
   private readonly maxPending: number;
   private readonly now: () => number;
-  private readonly couldRun: (uid: string) => boolean;
+  private couldRun: (uid: string) => boolean;
   private readonly timeoutMs: number | undefined;
   private readonly concurrency: number;
   private readonly mirrorUidOf: ((staticPod: Pod) => string | undefined) | undefined;
@@ -117,6 +118,14 @@ export class StatusManager {
     e.sentVersion = 0;
     this.pending.add(uid);
     this.wake?.();
+  }
+
+  /**
+   * Where the manager learns whether a pod's worker may still run containers (upstream
+   * podDeletionSafety): a terminal phase is reported only once it cannot.
+   */
+  setCouldHaveRunningContainers(fn: (uid: string) => boolean): void {
+    this.couldRun = fn;
   }
 
   get metrics(): Readonly<StatusManagerMetrics> {

@@ -1,6 +1,6 @@
+import { containerShouldRestart, isSidecar } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus, SandboxStatus } from '../cri/runtimeState.js';
-import { containerShouldRestart } from '../status/podutil.js';
 import { containerHash } from './hash.js';
 
 /**
@@ -48,8 +48,6 @@ export interface PodActions {
   /** Everything is done: initialization finished (or no init containers). */
   initialized: boolean;
 }
-
-export const isSidecar = (c: Container): boolean => c.restartPolicy === 'Always';
 
 const newest = (rt: PodRuntimeStatus | undefined, name: string): ContainerRuntimeStatus | undefined =>
   rt?.containers.find((c) => c.name === name);

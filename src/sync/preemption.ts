@@ -4,15 +4,16 @@
  * rejected: the kubelet preempts running pods to make room — lower QoS classes first, and within
  * a class the pods whose requests best cover what is missing (getPodsToPreemptByDistance).
  */
+
+import { isCriticalPod } from '../api/pod.js';
+import { podQOSClass } from '../api/qos.js';
 import type { Pod } from '../api/types.js';
-import { podQOSClass } from '../status/qos.js';
 import {
   type AdmissionNode,
   type AdmissionRequirement,
   type AdmitResult,
   admitPod,
   insufficientResources,
-  isCriticalPod,
   podRequests,
 } from './admission.js';
 

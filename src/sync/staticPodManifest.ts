@@ -19,10 +19,9 @@
 import { parseAllDocuments } from 'yaml';
 import type { Container, Pod } from '../api/types.js';
 
-export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
+export { CONFIG_MIRROR_ANNOTATION, CONFIG_SOURCE_ANNOTATION } from '../api/pod.js';
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
 export const CONFIG_SEEN_ANNOTATION = 'kubernetes.io/config.seen';
-export const CONFIG_MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 
 /** schedulingapi.SystemCriticalPriority + 1000 (system-node-critical). */
 export const NODE_CRITICAL_PRIORITY = 2_000_001_000;

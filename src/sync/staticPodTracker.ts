@@ -7,8 +7,9 @@
  *   and on every housekeeping pass until they match; orphaned mirror pods are deleted once their
  *   static pod's worker is done.
  */
+
+import { isStaticPod } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
-import { isStaticPod } from '../status/podutil.js';
 import type { MirrorPods } from './mirrorPods.js';
 import { podFullName } from './podConfig.js';
 import type { WorkerState } from './podWorkers.js';

@@ -3,8 +3,9 @@ import type { Stats } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeAllocatable } from '../api/resource.js';
+import type { NodeAllocatable } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { memoryToBytes } from '../util/quantity.js';
 import { PathError, writeAtomic } from './atomicWriter.js';
@@ -104,7 +105,7 @@ export class VolumeManager {
         try {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorMessage(err);
           failures.push({ volume: vol.name, message });
         }
       }),

@@ -24,6 +24,7 @@ describe('parseFlags', () => {
       nodeIPs: [],
       rootDir: '/var/lib/kubelet',
       certDir: '/var/lib/kubelet/pki',
+      criConcurrency: 4,
       logLevel: 'info',
       overrides: {},
       overriddenBy: {},

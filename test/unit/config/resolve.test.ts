@@ -47,6 +47,7 @@ describe('resolveConfig defaults', () => {
       certDir: '/var/lib/kubelet/pki',
       nodeIPs: [],
       logLevel: 'info',
+      criConcurrency: 4,
       enableServer: true,
       address: '0.0.0.0',
       port: 10250,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { podQOSClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import { CgroupFs, CgroupManager } from '../../../src/cgroups/index.js';
 import type { EvictionThreshold } from '../../../src/config/types.js';
@@ -6,11 +7,11 @@ import { CriMock } from '../../../src/cri/mock/index.js';
 import {
   EvictionManager,
   type EvictionManagerOptions,
-  NodeReclaimer,
   PressureMonitor,
   StatsCollector,
 } from '../../../src/eviction/index.js';
-import { podQOSClass } from '../../../src/status/qos.js';
+import { ImageGC } from '../../../src/sync/imageGC.js';
+import { ContainerGC } from '../../../src/sync/kuberuntime/gc.js';
 import { KubeletHarness, testPod } from '../../helpers/kubeletHarness.js';
 import { FakeCgroupfs } from '../cgroups/fakeCgroupfs.js';
 
@@ -308,10 +309,11 @@ describe('disk pressure reclaims node-level resources first', () => {
         }),
       },
     });
-    const gc = new NodeReclaimer({ cri: h.cri, podIsActive: () => true, imageMinimumGCAgeMs: 0 });
+    const containerGC = new ContainerGC({ cri: h.cri });
+    const imageGC = new ImageGC({ cri: h.cri, imageMinimumGCAgeMs: 0 });
     reclaimer.deleteAllUnusedContainers = async (s?: AbortSignal) =>
-      void (await gc.deleteAllUnusedContainers(s));
-    reclaimer.deleteUnusedImages = async (s?: AbortSignal) => void (await gc.deleteUnusedImages(s));
+      void (await containerGC.deleteAllUnusedContainers(() => true, s));
+    reclaimer.deleteUnusedImages = async (s?: AbortSignal) => void (await imageGC.deleteUnusedImages(s));
     mock.addImage({ ref: 'localhost:5999/unused/image:1', sizeBytes: 5 * 1024 ** 2 });
     const p = withResources('web', {});
     h.setPods([p]);
