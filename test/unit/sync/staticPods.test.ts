@@ -1,11 +1,13 @@
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../../../src/api/types.js';
 import { buildMirrorPod, isMirrorPodOf, mirrorAction } from '../../../src/sync/mirrorPods.js';
 import { PodConfig, type PodOp, seenTimestamp } from '../../../src/sync/podConfig.js';
-import { StaticPodFileSource } from '../../../src/sync/staticPods.js';
+import { StaticPodFileSource, StaticPodURLSource } from '../../../src/sync/staticPods.js';
 
 const manifest = (name: string, image = 'busybox:1') =>
   `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: kube-system}\nspec:\n  containers: [{name: c, image: "${image}"}]\n`;
@@ -191,5 +193,45 @@ describe('mirror pods (upstream mirror_client.go, tryReconcileMirrorPods)', () =
         metadata: { ...m.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' },
       }),
     ).toBe('recreate');
+  });
+});
+
+describe('StaticPodURLSource (upstream http.go)', () => {
+  it('reads a Pod or a PodList from staticPodURL with staticPodURLHeader, and an empty body as no pods', async () => {
+    let body = manifest('one');
+    let headers: Record<string, string | string[] | undefined> = {};
+    const server = createServer((req, res) => {
+      headers = req.headers;
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pods`;
+    const got: Pod[][] = [];
+    const src = new StaticPodURLSource(url, { 'X-Token': ['a', 'b'] }, 20_000, {
+      nodeName: 'n1',
+      onSnapshot: (p) => got.push(p),
+    });
+    try {
+      await src.extract();
+      expect(got.at(-1)?.map((p) => p.metadata?.name)).toEqual(['one-n1']);
+      expect(headers['x-token']).toBe('a, b');
+      // The http source hashes the URL, not a file path, and adds no toleration.
+      expect(got.at(-1)?.[0]?.spec?.tolerations).toBeUndefined();
+      body = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PodList',
+        items: [
+          { metadata: { name: 'a' }, spec: { containers: [{ name: 'c', image: 'i:1' }] } },
+          { metadata: { name: 'b' }, spec: { containers: [{ name: 'c', image: 'i:1' }] } },
+        ],
+      });
+      await src.extract();
+      expect(got.at(-1)?.map((p) => p.metadata?.name)).toEqual(['a-n1', 'b-n1']);
+      body = '';
+      await src.extract();
+      expect(got.at(-1)).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 });
