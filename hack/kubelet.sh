@@ -54,6 +54,11 @@ authorization:
 nodeStatusUpdateFrequency: 10s
 syncFrequency: ${KUBELET_SYNC_FREQUENCY:-1m}
 YAML
+  # KUBELET_STATIC_POD_PATH: run the static pods of this file or directory (test/integration/static-pods).
+  if [[ -n "${KUBELET_STATIC_POD_PATH:-}" ]]; then
+    printf 'staticPodPath: %s\nfileCheckFrequency: %s\n' "${KUBELET_STATIC_POD_PATH}" \
+      "${KUBELET_FILE_CHECK_FREQUENCY:-20s}" >> "${KUBELET_DIR}/config.yaml"
+  fi
 }
 
 up() {

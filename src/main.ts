@@ -5,7 +5,7 @@ import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
 import { buildKubelet, type Kubelet, StartupError } from './compose/kubelet.js';
-import { runtimeReadiness, startNode } from './compose/node.js';
+import { startNode } from './compose/node.js';
 import { buildServer } from './compose/server.js';
 import {
   ConfigError,
@@ -20,6 +20,8 @@ import { RuntimeHealth } from './cri/health.js';
 import { gatherHostFacts } from './host/facts.js';
 import type { HostFacts } from './host/types.js';
 import { bootstrapClientCertificate } from './node/bootstrap.js';
+import { ClientCertificateRotator } from './node/certRotation.js';
+import { loadCurrentPair, storeKubeconfigClientCert } from './node/certStore.js';
 import { KUBELET_VERSION } from './node/config.js';
 import { startHealthz } from './server/healthz.js';
 import type { KubeletServer } from './server/server.js';
@@ -58,7 +60,8 @@ function configure(argv: string[]): ReturnType<typeof resolveConfig> | number {
       return 0;
     }
     if (flags.version) {
-      process.stdout.write(`kubelet-ts ${KUBELET_VERSION}\n`);
+      // kubeadm's preflight parses `Kubernetes vX.Y.Z` (upstream verflag).
+      process.stdout.write(`Kubernetes ${KUBELET_VERSION}\n`);
       return 0;
     }
     return resolveConfig(argv);
@@ -89,17 +92,19 @@ async function credentials(cfg: ResolvedConfig, log: Logger, signal: AbortSignal
       signal,
     );
   }
-  return loadKubeconfig(cfg.kubeconfig ?? '');
+  const client = loadKubeconfig(cfg.kubeconfig ?? '');
+  if (!cfg.rotateCertificates) return client;
+  // Upstream's certificate manager stores the kubeconfig's certificate at once and prefers the
+  // store's current pair afterwards (kubeadm's kubelet-finalize relies on the first).
+  await storeKubeconfigClientCert(cfg.certDir, client, log).catch((err) =>
+    log.warn({ err: errorMessage(err), certDir: cfg.certDir }, 'cannot store the client certificate'),
+  );
+  const current = await loadCurrentPair(cfg.certDir);
+  return current ? { ...client, ...current } : client;
 }
 
-/** Waits for the container runtime (CRI v1) and the API server. */
-async function waitForRuntimeAndApi(
-  cfg: ResolvedConfig,
-  cri: CriClient,
-  rest: RestClient,
-  log: Logger,
-  signal: AbortSignal,
-) {
+/** Waits for the container runtime (CRI v1); the API server is not waited for (static pods). */
+async function waitForRuntime(cfg: ResolvedConfig, cri: CriClient, log: Logger, signal: AbortSignal) {
   const runtime = await untilReady(
     `the container runtime at ${cfg.containerRuntimeEndpoint}`,
     () => cri.version({ timeoutMs: 5_000 }),
@@ -110,12 +115,6 @@ async function waitForRuntimeAndApi(
     throw new StartupError(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
   }
   log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
-  await untilReady(
-    `the API server at ${rest.server}`,
-    () => rest.get('/version', { timeoutMs: 5_000 }),
-    log,
-    signal,
-  );
 }
 
 /**
@@ -136,12 +135,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   for (const cipher of tlsOptions.options.insecure) log.info({ cipher }, 'Use of insecure cipher detected.');
-  if (cfg.staticPodPath) {
-    log.warn(
-      { staticPodPath: cfg.staticPodPath },
-      'static pods are not supported yet: staticPodPath is ignored',
-    );
-  }
+  // Upstream serves healthzPort with the ping check only, from the start (kubeadm waits for it
+  // before the API server exists); unref'd so that it never holds a failed start open.
+  const healthz =
+    cfg.healthzPort > 0
+      ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => ({ ok: true, message: '' }), log).unref()
+      : undefined;
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
     return 2;
@@ -197,8 +196,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   const hostIPs = () => (cfg.nodeIPs.length > 0 ? cfg.nodeIPs : facts.addresses.slice(0, 1));
   try {
-    facts = await gatherHostFacts({ rootDir: cfg.rootDir });
-    await waitForRuntimeAndApi(cfg, cri, rest, log, signal);
+    facts = await gatherHostFacts({ rootDir: cfg.rootDir, nodeName: cfg.nodeName });
+    await waitForRuntime(cfg, cri, log, signal);
     await health.check(signal);
     kubelet = await buildKubelet({
       cfg,
@@ -217,22 +216,69 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const node = await startNode(
-    {
-      cfg,
-      nodeConfig: kubelet.nodeConfig,
-      rest,
-      cri,
-      recorder,
-      facts,
-      health,
-      pleg: kubelet.pleg,
-      pressure: kubelet.nodePressure,
-      log,
-    },
+  // Everything that works without the API server starts now: static pods run at once (this is
+  // how a kubeadm control plane boots); the API side follows once the API server answers.
+  const clientRotator =
+    cfg.rotateCertificates && clientConfig.cert
+      ? new ClientCertificateRotator({
+          api: rest,
+          nodeName: cfg.nodeName,
+          certDir: cfg.certDir,
+          currentCert: clientConfig.cert,
+          onRotated: (cert, key) => {
+            rest.setClientCertificate(cert, key);
+            eventRest.setClientCertificate(cert, key);
+          },
+          logger: log,
+        })
+      : undefined;
+  const localTasks = [
+    health.run(signal),
+    ...kubelet.run(signal),
+    ...(clientRotator ? [clientRotator.run(signal)] : []),
+  ];
+  const stopLocal = async () => {
+    ac.abort();
+    await Promise.allSettled(localTasks);
+    kubelet.probeManager.stop();
+    healthz?.close();
+    cri.close();
+    rest.close();
+    eventRest.close();
+    log.info('stopped');
+    log.flush();
+  };
+  const apiUp = await untilReady(
+    `the API server at ${rest.server}`,
+    () => rest.get('/version', { timeoutMs: 5_000 }),
+    log,
     signal,
+  ).then(
+    () => true,
+    () => false,
   );
-  if (!node) return signal.aborted ? 0 : 1;
+  const node = !apiUp
+    ? undefined
+    : await startNode(
+        {
+          cfg,
+          nodeConfig: kubelet.nodeConfig,
+          rest,
+          cri,
+          recorder,
+          facts,
+          health,
+          pleg: kubelet.pleg,
+          pressure: kubelet.nodePressure,
+          log,
+        },
+        signal,
+      );
+  if (!node) {
+    const aborted = signal.aborted;
+    await stopLocal();
+    return aborted ? 0 : 1;
+  }
   nodeLabels = node.labels;
 
   const podConfig = kubelet.syncLoop.podConfig;
@@ -246,23 +292,11 @@ export async function main(argv: string[]): Promise<number> {
       onDelete: (pod) => podConfig.delete(pod),
     },
   });
-  const readiness = runtimeReadiness({ health, pleg: kubelet.pleg });
-  const healthz =
-    cfg.healthzPort > 0
-      ? startHealthz(
-          cfg.healthzBindAddress,
-          cfg.healthzPort,
-          () => {
-            const r = readiness();
-            return { ok: r.ready, message: r.ready ? '' : r.message };
-          },
-          log,
-        )
-      : undefined;
 
   let server: KubeletServer | undefined;
+  const serverTasks: Promise<unknown>[] = [];
   if (cfg.enableServer) {
-    server = await buildServer({
+    const built = await buildServer({
       tls: tlsOptions.options,
       cfg,
       rest,
@@ -272,6 +306,8 @@ export async function main(argv: string[]): Promise<number> {
       hostIPs,
       log,
     });
+    server = built.server;
+    if (built.servingRotator) serverTasks.push(built.servingRotator.run(signal));
     try {
       await server.listen();
     } catch (err) {
@@ -279,13 +315,15 @@ export async function main(argv: string[]): Promise<number> {
         { err: errorMessage(err), address: cfg.address, port: cfg.port },
         'cannot serve the kubelet API',
       );
-      ac.abort();
+      await stopLocal();
       return 1;
     }
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
   }
 
-  const tasks = [health.run(signal), podSource.run(signal), ...kubelet.run(signal), ...node.run(signal)];
+  // API pods only after registration, as upstream starts its API source once the Node informer
+  // synced: admission needs the node's labels (nodeSelector, affinity).
+  const tasks = [...localTasks, ...serverTasks, podSource.run(signal), ...node.run(signal)];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',

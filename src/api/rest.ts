@@ -48,8 +48,8 @@ export interface RestClientOptions {
 export class RestClient {
   private constructor(
     private readonly base: URL,
-    private readonly tls: https.RequestOptions,
-    private readonly agent: http.Agent,
+    private tls: https.RequestOptions,
+    private agent: http.Agent,
     private readonly opts: Required<RestClientOptions>,
     private readonly bucket: TokenBucket,
   ) {}
@@ -78,13 +78,16 @@ export class RestClient {
     return RestClient.build(new URL(cluster.server), tls, opts);
   }
 
-  private static build(base: URL, tls: https.RequestOptions, opts: RestClientOptions): RestClient {
+  private static agentFor(base: URL, tls: https.RequestOptions): http.Agent {
     const agentOpts = { keepAlive: true, maxSockets: 32, keepAliveMsecs: 30_000 };
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
-    const agent =
-      base.protocol === 'https:'
-        ? new https.Agent({ ...agentOpts, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
-        : new http.Agent(agentOpts);
+    return base.protocol === 'https:'
+      ? new https.Agent({ ...agentOpts, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
+      : new http.Agent(agentOpts);
+  }
+
+  private static build(base: URL, tls: https.RequestOptions, opts: RestClientOptions): RestClient {
+    const agent = RestClient.agentFor(base, tls);
     const full: Required<RestClientOptions> = {
       userAgent: opts.userAgent ?? 'kubelet-ts',
       timeoutMs: opts.timeoutMs ?? 30_000,
@@ -120,6 +123,18 @@ export class RestClient {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /**
+   * Switches to a rotated client certificate without a restart: new requests use it, and the
+   * connections made with the old one are closed (upstream's rotation closes them all, so
+   * watches reconnect with the new identity).
+   */
+  setClientCertificate(cert: Buffer, key: Buffer): void {
+    const old = this.agent;
+    this.tls = { ...this.tls, cert, key };
+    this.agent = RestClient.agentFor(this.base, this.tls);
+    old.destroy();
   }
 
   get<T>(path: string, o: RequestOptions = {}): Promise<T> {

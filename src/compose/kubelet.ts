@@ -26,6 +26,7 @@ import { parseResolvConf } from '../sync/dns.js';
 import { ImageGC, runtimeSandboxImage } from '../sync/imageGC.js';
 import { ImageManager } from '../sync/images.js';
 import { LogRotator } from '../sync/logRotation.js';
+import { staticPodSources } from '../sync/staticPods.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from '../sync/sysctl.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
@@ -171,6 +172,7 @@ export async function buildKubelet(x: KubeletInputs) {
     },
     criConcurrency: cfg.criConcurrency,
     cgroups: cgroups.enabled ? cgroups : undefined,
+    mirrorApi: rest,
     logger: log,
     resyncMs: cfg.syncFrequencyMs,
   });
@@ -223,6 +225,8 @@ export async function buildKubelet(x: KubeletInputs) {
     onTrigger: (reason) => eviction.trigger(reason),
     logger: log,
   });
+  // staticPodPath / staticPodURL: their pods run without the API server.
+  const staticSources = staticPodSources(cfg, syncLoop, log);
   const logRotator = new LogRotator({
     cri,
     maxSizeBytes: cfg.containerLogMaxSizeBytes,
@@ -247,6 +251,7 @@ export async function buildKubelet(x: KubeletInputs) {
       eviction.run(signal),
       pressureMonitor.run(signal),
       cgroups.run(signal),
+      ...staticSources.map((source) => source.run(signal)),
     ],
   };
 }

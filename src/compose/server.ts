@@ -4,6 +4,8 @@ import type { ResolvedConfig } from '../config/index.js';
 import type { CriClient } from '../cri/client.js';
 import type { Pleg } from '../cri/pleg.js';
 import { fsUsage, nodeUsage } from '../host/procStats.js';
+import { ClientCertificateRotator, servingCertificate } from '../node/certRotation.js';
+import { loadCurrentPair } from '../node/certStore.js';
 import { KubeletAuth } from '../server/auth.js';
 import { KubeletMetrics } from '../server/metrics.js';
 import { KubeletServer } from '../server/server.js';
@@ -25,8 +27,15 @@ export interface ServerInputs {
   log: Logger;
 }
 
-/** The kubelet HTTPS API on :10250 (authn, authz, pods, logs, exec, stats, metrics), not yet listening. */
-export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
+/**
+ * The kubelet HTTPS API on :10250 (authn, authz, pods, logs, exec, stats, metrics), not yet
+ * listening. With serverTLSBootstrap (and no tlsCertFile) its certificate comes from a
+ * kubernetes.io/kubelet-serving CSR: `servingRotator` requests it (and rotates it), the server
+ * serves nothing until it is issued (upstream).
+ */
+export async function buildServer(
+  x: ServerInputs,
+): Promise<{ server: KubeletServer; servingRotator: ClientCertificateRotator | undefined }> {
   const { cfg, rest, cri, syncLoop, log } = x;
   const auth = new KubeletAuth({
     rest,
@@ -38,19 +47,16 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
     allowTtlMs: cfg.authorization.webhook.cacheAuthorizedTTLMs,
     denyTtlMs: cfg.authorization.webhook.cacheUnauthorizedTTLMs,
   });
-  const tls = await servingCert(
-    cfg.tlsCertFile,
-    cfg.tlsPrivateKeyFile,
-    cfg.certDir,
-    cfg.nodeName,
-    x.hostIPs(),
-  );
+  const bootstrapServing = cfg.serverTLSBootstrap && !cfg.tlsCertFile;
+  const tls = bootstrapServing
+    ? await loadCurrentPair(cfg.certDir, Date.now(), 'kubelet-server')
+    : await servingCert(cfg.tlsCertFile, cfg.tlsPrivateKeyFile, cfg.certDir, cfg.nodeName, x.hostIPs());
   const pods = () => syncLoop.podConfig.all();
-  return new KubeletServer({
+  const server = new KubeletServer({
     address: cfg.address,
     port: cfg.port,
-    cert: tls.cert,
-    key: tls.key,
+    cert: tls?.cert,
+    key: tls?.key,
     clientCA: cfg.authentication.x509.clientCAFile
       ? readFileSync(cfg.authentication.x509.clientCAFile)
       : undefined,
@@ -79,4 +85,16 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
       containers: async (uid) => (await syncLoop.runtimeCache.refresh(uid)).containers,
     },
   });
+  const servingRotator = bootstrapServing
+    ? new ClientCertificateRotator({
+        api: rest,
+        nodeName: cfg.nodeName,
+        certDir: cfg.certDir,
+        kind: servingCertificate(() => ({ dns: [cfg.nodeName], ips: x.hostIPs() })),
+        currentCert: tls?.cert,
+        onRotated: (cert, key) => server.setServingCertificate(cert, key),
+        logger: log,
+      })
+    : undefined;
+  return { server, servingRotator };
 }

@@ -114,7 +114,7 @@ export function resolveConfig(
 ): { config: ResolvedConfig; warnings: string[] } {
   const flags = parseFlags(argv);
   const file = flags.config ? readConfigFile(flags.config, readFile) : { config: {}, warnings: [] };
-  const merged: KubeletConfiguration = { ...file.config, ...flags.overrides };
+  const merged = mergeOverrides(file.config, flags.overrides);
 
   const { config, issues } = applyDefaults(merged, {
     nodeName: nodeNameFor(flags.hostnameOverride, hostname),
@@ -129,5 +129,28 @@ export function resolveConfig(
   });
   const allIssues = attributeToFlags([...issues, ...validateResolvedConfig(config)], flags);
   if (allIssues.length > 0) throw new ConfigError(flags.config ?? 'command line', allIssues);
-  return { config, warnings: file.warnings };
+  return { config, warnings: [...flags.warnings, ...file.warnings] };
+}
+
+/** Flags win over the file; the nested authentication/authorization blocks merge field by field. */
+function mergeOverrides(file: KubeletConfiguration, flags: KubeletConfiguration): KubeletConfiguration {
+  const out: KubeletConfiguration = { ...file, ...flags };
+  const deep = (a: unknown, b: unknown): unknown => {
+    if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null || Array.isArray(b))
+      return b ?? a;
+    const r: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b)) r[k] = deep(r[k], v);
+    return r;
+  };
+  if (file.authentication && flags.authentication)
+    out.authentication = deep(
+      file.authentication,
+      flags.authentication,
+    ) as KubeletConfiguration['authentication'];
+  if (file.authorization && flags.authorization)
+    out.authorization = deep(
+      file.authorization,
+      flags.authorization,
+    ) as KubeletConfiguration['authorization'];
+  return out;
 }

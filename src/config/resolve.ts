@@ -154,6 +154,9 @@ export function applyDefaults(
     syncFrequencyMs: c.ms('syncFrequency', cfg.syncFrequency, MINUTE),
     fileCheckFrequencyMs: c.ms('fileCheckFrequency', cfg.fileCheckFrequency, 20 * SECOND),
     staticPodPath: cfg.staticPodPath ?? '',
+    httpCheckFrequencyMs: c.ms('httpCheckFrequency', cfg.httpCheckFrequency, 20 * SECOND),
+    staticPodURL: cfg.staticPodURL ?? '',
+    staticPodURLHeader: cfg.staticPodURLHeader ?? {},
 
     nodeStatusUpdateFrequencyMs: updateMs,
     nodeStatusReportFrequencyMs: c.ms(

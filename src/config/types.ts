@@ -92,6 +92,10 @@ export interface ResolvedConfig {
   fileCheckFrequencyMs: number;
   /** '' = no static pods. */
   staticPodPath: string;
+  httpCheckFrequencyMs: number;
+  /** '' = no static pods from a URL. */
+  staticPodURL: string;
+  staticPodURLHeader: Record<string, string[]>;
 
   // Node object, status and lease.
   nodeStatusUpdateFrequencyMs: number;

@@ -34,8 +34,12 @@ export interface ServerPods {
 export interface KubeletServerOptions {
   address: string;
   port: number;
-  cert: string | Buffer;
-  key: string | Buffer;
+  /**
+   * The serving certificate; absent with serverTLSBootstrap until the CSR is approved (every TLS
+   * handshake fails meanwhile, as upstream's "no serving certificate available for the kubelet").
+   */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** Client CA for x509 authentication (PEM). */
   clientCA?: string | Buffer;
   nodeName: string;
@@ -98,8 +102,7 @@ export class KubeletServer {
   constructor(private readonly o: KubeletServerOptions) {
     this.server = https.createServer(
       {
-        cert: o.cert,
-        key: o.key,
+        ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
         ca: o.clientCA,
         requestCert: true,
         rejectUnauthorized: false,
@@ -125,6 +128,11 @@ export class KubeletServer {
       });
     });
     this.server.keepAliveTimeout = 90_000;
+  }
+
+  /** Serves a new (rotated or newly issued) certificate from the next handshake on. */
+  setServingCertificate(cert: string | Buffer, key: string | Buffer): void {
+    this.server.setSecureContext({ cert, key, ...(this.o.clientCA ? { ca: this.o.clientCA } : {}) });
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {

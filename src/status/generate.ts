@@ -42,6 +42,8 @@ export interface StatusOverride {
    * ShouldEvict (activeDeadlineSeconds: DeadlineExceeded) and the conditions see phase Failed.
    */
   disruptionTarget?: boolean;
+  /** The DisruptionTarget condition's message when it differs from `message` (preemption). */
+  conditionMessage?: string;
 }
 
 export interface GenerateInput {
@@ -190,7 +192,10 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
     s.phase = PHASE.failed;
     s.reason = override.reason;
     s.message = override.message;
-    replaceOrAppendCondition(conditions, disruptionTargetCondition(pod, override.message));
+    replaceOrAppendCondition(
+      conditions,
+      disruptionTargetCondition(pod, override.conditionMessage ?? override.message),
+    );
   }
 
   setHostIPs(pod, s, input.nodeIPs, input.previous);

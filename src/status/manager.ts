@@ -35,6 +35,11 @@ export interface StatusManagerOptions {
   requestTimeoutMs?: number;
   /** Pods whose status is written at the same time (default 8). */
   concurrency?: number;
+  /**
+   * The UID of a static pod's mirror pod, where its status is written (upstream
+   * podManager.TranslatePodUID); undefined while it has none (the status waits).
+   */
+  mirrorUidOf?: (staticPod: Pod) => string | undefined;
 }
 
 export interface StatusManagerMetrics {
@@ -90,6 +95,7 @@ export class StatusManager {
   private couldRun: (uid: string) => boolean;
   private readonly timeoutMs: number | undefined;
   private readonly concurrency: number;
+  private readonly mirrorUidOf: ((staticPod: Pod) => string | undefined) | undefined;
   private wake: (() => void) | undefined;
   private readonly counters: StatusManagerMetrics = { patches: 0, deletes: 0, syncs: 0, errors: 0 };
 
@@ -102,6 +108,16 @@ export class StatusManager {
     this.couldRun = opts.couldHaveRunningContainers ?? ((uid) => !this.statuses.get(uid)?.finished);
     this.timeoutMs = opts.requestTimeoutMs;
     this.concurrency = opts.concurrency ?? 8;
+    this.mirrorUidOf = opts.mirrorUidOf;
+  }
+
+  /** Writes a pod's status again soon, changed or not (a static pod got a new mirror pod). */
+  requeue(uid: string): void {
+    const e = this.statuses.get(uid);
+    if (!e) return;
+    e.sentVersion = 0;
+    this.pending.add(uid);
+    this.wake?.();
   }
 
   /**
@@ -286,11 +302,18 @@ export class StatusManager {
     const ref = { pod: `${namespace}/${name}`, podUID: uid };
     const path = podPath(namespace, name);
     const o = this.requestOptions(signal);
+    // A static pod's status goes to its mirror pod (the API knows only that UID).
+    const isStatic = isStaticPod(snapshot.pod);
+    const targetUid = isStatic ? this.mirrorUidOf?.(snapshot.pod) : uid;
+    if (!targetUid) {
+      this.log.debug(ref, 'Static pod does not have a corresponding mirror pod; skipping');
+      return;
+    }
     this.counters.syncs++;
     let pod: Pod;
     try {
       pod =
-        fromCache && snapshot.apiPod.metadata?.resourceVersion
+        !isStatic && fromCache && snapshot.apiPod.metadata?.resourceVersion
           ? snapshot.apiPod
           : await this.client.get<Pod>(path, o);
     } catch (err) {
@@ -303,14 +326,15 @@ export class StatusManager {
       }
       return;
     }
-    if (pod.metadata?.uid !== uid) {
+    if (pod.metadata?.uid !== targetUid) {
+      if (isStatic) return; // the mirror pod is being recreated: the next pass writes it
       this.log.info(ref, 'pod was deleted and then recreated, skipping status update');
       this.statuses.delete(uid);
       return;
     }
     const apiStatus = pod.status ?? {};
     const merged = mergePodStatus(pod, apiStatus, status, this.couldRun(uid), rfc3339(this.now()));
-    const { patch, unchanged } = podStatusPatch(uid, apiStatus, merged);
+    const { patch, unchanged } = podStatusPatch(targetUid, apiStatus, merged);
     if (!unchanged) {
       try {
         this.counters.patches++;
@@ -326,8 +350,9 @@ export class StatusManager {
     const current = this.statuses.get(uid);
     if (current) {
       current.sentVersion = Math.max(current.sentVersion, version);
-      if (newerResourceVersion(pod, current.apiPod)) current.apiPod = pod;
+      if (!isStatic && newerResourceVersion(pod, current.apiPod)) current.apiPod = pod;
     }
+    if (isStatic) return; // mirror pods are deleted by their static pod's lifecycle, not here
     if (!canBeDeleted(pod, finished)) return;
     try {
       this.counters.deletes++;

@@ -208,7 +208,34 @@ export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitRes
       message: "Failed to admit pod as the OS field doesn't match node OS",
     };
   }
+  // A critical pod is rejected for a placement reason first: resources it can preempt for.
+  if (isCriticalPod(pod))
+    return placementFit(pod, active, node) ?? resourcesFit(pod, active, node) ?? { admit: true };
   return resourcesFit(pod, active, node) ?? placementFit(pod, active, node) ?? { admit: true };
+}
+
+/** One resource a pod lacks (upstream InsufficientResourceError.GetInsufficientAmount). */
+export interface AdmissionRequirement {
+  resourceName: 'pods' | 'cpu' | 'memory' | 'ephemeral-storage';
+  quantity: number;
+}
+
+/** PURE: every resource `pod` lacks given the `active` pods (cpu in millicores, bytes). */
+export function insufficientResources(pod: Pod, active: Pod[], node: AdmissionNode): AdmissionRequirement[] {
+  const a = node.allocatable;
+  const want = podRequests(pod);
+  const used = active.map(podRequests).reduce(add, { cpu: 0, memory: 0, ephemeral: 0 });
+  const out: AdmissionRequirement[] = [];
+  if (active.length + 1 > a.pods) out.push({ resourceName: 'pods', quantity: active.length + 1 - a.pods });
+  const checks: [AdmissionRequirement['resourceName'], number, number, number][] = [
+    ['cpu', want.cpu, used.cpu, a.cpuMillis],
+    ['memory', want.memory, used.memory, a.memoryBytes],
+    ['ephemeral-storage', want.ephemeral, used.ephemeral, a.ephemeralBytes],
+  ];
+  for (const [name, req, u, cap] of checks) {
+    if (req > 0 && req + u > cap) out.push({ resourceName: name, quantity: req - (cap - u) });
+  }
+  return out;
 }
 
 /** Upstream noderesources.Fits as the kubelet reports it (InsufficientResourceError). */

@@ -12,6 +12,8 @@ import type { EventSink } from './events.js';
 import type { ImageManager } from './images.js';
 import { PodSyncer } from './kuberuntime/manager.js';
 import type { SyncerConfig } from './kuberuntime/types.js';
+import { type MirrorPodApi, MirrorPods } from './mirrorPods.js';
+import { podFullName } from './podConfig.js';
 import { SyncLoop } from './syncLoop.js';
 import type { PodCgroupHooks } from './syncTypes.js';
 
@@ -30,6 +32,8 @@ export interface SyncCoreInputs {
   /** Sandbox/container create and start calls in flight at once. */
   criConcurrency: number;
   cgroups?: PodCgroupHooks;
+  /** Where static pods' mirror pods are created and deleted (absent: no mirror pods). */
+  mirrorApi?: MirrorPodApi;
   logger?: Logger;
   relistPeriodMs?: number;
   housekeepingMs?: number;
@@ -50,7 +54,13 @@ export function createSyncCore(x: SyncCoreInputs) {
     ...(log ? { logger: log } : {}),
     ...(x.relistPeriodMs !== undefined ? { relistPeriodMs: x.relistPeriodMs } : {}),
   });
-  const statusManager = new StatusManager({ client: x.statusApi, ...(log ? { log } : {}) });
+  const statusManager = new StatusManager({
+    client: x.statusApi,
+    ...(log ? { log } : {}),
+    // A static pod's status goes to its mirror pod.
+    mirrorUidOf: (pod: Pod): string | undefined =>
+      syncLoop.podConfig.mirrorPod(podFullName(pod))?.metadata?.uid,
+  });
   const probeManager = new ProbeManager({
     exec: x.cri,
     events: x.events,
@@ -71,7 +81,7 @@ export function createSyncCore(x: SyncCoreInputs) {
     config: x.syncer,
     ...(log ? { logger: log } : {}),
   });
-  const syncLoop = new SyncLoop({
+  const syncLoop: SyncLoop = new SyncLoop({
     nodeName: x.syncer.nodeName,
     cri: x.cri,
     pleg,
@@ -85,6 +95,14 @@ export function createSyncCore(x: SyncCoreInputs) {
     admissionNode: x.admissionNode,
     probes: probeManager,
     cgroups: x.cgroups,
+    mirrors: x.mirrorApi
+      ? new MirrorPods({
+          api: x.mirrorApi,
+          nodeName: x.syncer.nodeName,
+          mirrorOf: (fullName: string): Pod | undefined => syncLoop.podConfig.mirrorPod(fullName),
+          ...(log ? { logger: log } : {}),
+        })
+      : undefined,
     logger: log,
     resyncMs: x.resyncMs,
     housekeepingMs: x.housekeepingMs,

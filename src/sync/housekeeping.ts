@@ -10,6 +10,7 @@ import type { PodSyncer } from './kuberuntime/manager.js';
 import type { PodConfig } from './podConfig.js';
 import type { PodSyncHandlers } from './podSync.js';
 import type { PodWorkers } from './podWorkers.js';
+import type { StaticPodTracker } from './staticPodTracker.js';
 import type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
 
 export interface HousekeepingDeps {
@@ -24,6 +25,8 @@ export interface HousekeepingDeps {
   images: ImageManager;
   probes?: ProbeStatusView;
   cgroups?: PodCgroupHooks;
+  /** Static pods waiting for their predecessor, and mirror pods. */
+  staticPods?: StaticPodTracker;
   logger?: Logger;
   now?: () => number;
 }
@@ -65,6 +68,8 @@ export class Housekeeping {
 
   /** Upstream HandlePodCleanups, trimmed to what we run. */
   async run(signal: AbortSignal): Promise<void> {
+    // Static pods and their mirrors do not wait for the API source (a control plane boots so).
+    this.d.staticPods?.housekeeping(this.d.podConfig.sourcesReady);
     if (!this.d.podConfig.sourcesReady || !this.d.pleg.hasRelisted) return;
     const known = new Set(this.d.podConfig.all().map((p) => p.metadata?.uid ?? ''));
     // Workers of pods gone from the API: forget them once finished, and remove their runtime

@@ -1,15 +1,22 @@
-import { isPodTerminal, podRef } from '../api/pod.js';
+import { isPodTerminal, isStaticPod, podRef } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import { needToReconcilePodReadiness } from '../status/conditions.js';
 import { rejectedPodStatus } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
 import { type Logger, silentLogger } from '../util/log.js';
-import { type AdmissionNode, admitPod } from './admission.js';
+import type { AdmissionNode } from './admission.js';
 import { podDesc } from './criConfig.js';
 import type { EventSink } from './events.js';
 import type { PodConfig, PodOp } from './podConfig.js';
 import type { PodSyncHandlers } from './podSync.js';
 import type { KillRequest, PodWorkers } from './podWorkers.js';
+import {
+  admitWithPreemption,
+  PREEMPT_CONDITION_MESSAGE,
+  PREEMPT_MESSAGE,
+  PREEMPT_REASON,
+} from './preemption.js';
+import type { StaticPodTracker } from './staticPodTracker.js';
 
 export interface PodLifecycleDeps {
   podConfig: PodConfig;
@@ -18,6 +25,8 @@ export interface PodLifecycleDeps {
   statusManager: StatusManager;
   events: EventSink;
   admissionNode: () => AdmissionNode;
+  /** One static pod per full name; the new UID of an edited manifest waits for the old one. */
+  staticPods?: StaticPodTracker;
   logger?: Logger;
 }
 
@@ -49,6 +58,23 @@ export class PodLifecycle {
     this.d.workers.update(uid, { pod, kill });
   }
 
+  /** Preempts a pod to admit a critical one (upstream CriticalPodAdmissionHandler). */
+  private preempt(victim: Pod, admitting: Pod): void {
+    this.d.events.event(podRef(victim), 'Warning', PREEMPT_REASON, PREEMPT_MESSAGE);
+    this.log.info(
+      { pod: podDesc(victim), requestingPod: podDesc(admitting) },
+      'Preempting pod to free up resources',
+    );
+    this.killPod(victim.metadata?.uid ?? '', {
+      status: {
+        reason: PREEMPT_REASON,
+        message: PREEMPT_MESSAGE,
+        disruptionTarget: true,
+        conditionMessage: PREEMPT_CONDITION_MESSAGE,
+      },
+    });
+  }
+
   /** Pods that are admitted and not finished (for admission and eviction). */
   activePods(): Pod[] {
     return this.d.podConfig.all().filter((p) => {
@@ -69,7 +95,7 @@ export class PodLifecycle {
           !isPodTerminal(pod) &&
           !pod.metadata?.deletionTimestamp
         ) {
-          const verdict = admitPod(
+          const verdict = admitWithPreemption(
             pod,
             this.activePods().filter((p) => p.metadata?.uid !== uid),
             this.d.admissionNode(),
@@ -81,8 +107,9 @@ export class PodLifecycle {
             this.log.info({ pod: podDesc(pod), reason: verdict.reason }, 'pod rejected by admission');
             return;
           }
+          for (const victim of verdict.preempt) this.preempt(victim, pod);
         }
-        if (this.rejected.has(uid)) return;
+        if (this.rejected.has(uid) || this.d.staticPods?.mayStart(pod) === false) return;
         this.d.workers.update(uid, { pod });
         return;
       }
@@ -92,6 +119,7 @@ export class PodLifecycle {
           if (pod.metadata?.deletionTimestamp) this.d.statusManager.terminatePod(pod);
           return;
         }
+        if (this.d.staticPods?.isWaiting(uid)) return;
         this.d.workers.update(uid, { pod });
         return;
       case 'RECONCILE':
@@ -101,8 +129,11 @@ export class PodLifecycle {
         return;
       case 'REMOVE':
         this.rejected.delete(uid);
+        this.d.staticPods?.removed(pod);
         if (this.d.workers.state(uid) === undefined) return;
-        this.d.workers.update(uid, { pod, kill: { graceSeconds: 1 } });
+        // An API pod is gone after its graceful deletion; a static pod whose manifest went away
+        // gets its own grace period (upstream deletePod: a kill without override).
+        this.d.workers.update(uid, { pod, kill: isStaticPod(pod) ? {} : { graceSeconds: 1 } });
         return;
     }
   }

@@ -42,6 +42,8 @@ const noProbes: ProbeStatusView = { started: () => undefined, ready: () => undef
  */
 export class PodSyncHandlers implements WorkerHandlers {
   private readonly overrides = new Map<string, StatusOverride>();
+  /** After each sync pass of a pod that keeps running (static pods: reconcile the mirror). */
+  onSynced: ((pod: Pod) => void) | undefined;
   private readonly d: PodSyncDeps;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -130,6 +132,7 @@ export class PodSyncHandlers implements WorkerHandlers {
     }
     this.storeStatus(pod, status);
     if (isPodTerminal({ status })) return { terminal: true };
+    this.onSynced?.(pod);
 
     this.d.probes?.addPod?.(pod);
     if (this.d.cgroups) {

@@ -11,7 +11,7 @@ export interface KillRequest {
   /** Grace period override in seconds. */
   graceSeconds?: number;
   /** Status to report while and after killing (e.g. Evicted). */
-  status?: { reason: string; message: string; disruptionTarget?: boolean };
+  status?: { reason: string; message: string; disruptionTarget?: boolean; conditionMessage?: string };
 }
 
 export interface SyncOutcome {

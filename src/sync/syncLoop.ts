@@ -13,10 +13,12 @@ import type { EventSink } from './events.js';
 import { Housekeeping } from './housekeeping.js';
 import type { ImageManager } from './images.js';
 import type { PodSyncer } from './kuberuntime/manager.js';
+import type { MirrorPods } from './mirrorPods.js';
 import { PodConfig } from './podConfig.js';
 import { PodLifecycle } from './podLifecycle.js';
 import { PodSyncHandlers } from './podSync.js';
 import { type KillRequest, PodWorkers } from './podWorkers.js';
+import { StaticPodTracker } from './staticPodTracker.js';
 import type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
 
 export type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
@@ -35,6 +37,8 @@ export interface SyncLoopDeps {
   admissionNode: () => AdmissionNode;
   probes?: ProbeStatusView;
   cgroups?: PodCgroupHooks;
+  /** Mirror pods of static pods (absent: static pods run without API copies). */
+  mirrors?: MirrorPods;
   logger?: Logger;
   now?: () => number;
   resyncMs?: number;
@@ -52,6 +56,7 @@ export class SyncLoop {
   readonly podConfig: PodConfig;
   readonly workers: PodWorkers;
   readonly lifecycle: PodLifecycle;
+  readonly staticPods: StaticPodTracker;
   readonly runtimeCache: RuntimeCache;
   readonly startedAt: number;
   private readonly handlers: PodSyncHandlers;
@@ -78,11 +83,22 @@ export class SyncLoop {
       resyncMs: d.resyncMs ?? 60_000,
       handlers: this.handlers,
     });
+    this.staticPods = new StaticPodTracker({
+      state: (uid) => this.workers.state(uid),
+      pods: () => this.podConfig.all(),
+      mirrorPods: () => this.podConfig.mirrorPods(),
+      start: (pod) => this.workers.update(pod.metadata?.uid ?? '', { pod }),
+      mirrors: d.mirrors,
+      requeueStatus: (uid) => d.statusManager.requeue(uid),
+    });
+    this.podConfig.onMirror = (_op, mirror) => this.staticPods.mirrorChanged(mirror);
+    this.handlers.onSynced = (pod) => this.staticPods.synced(pod);
     this.lifecycle = new PodLifecycle({
       ...d,
       podConfig: this.podConfig,
       workers: this.workers,
       handlers: this.handlers,
+      staticPods: this.staticPods,
     });
     this.housekeeping = new Housekeeping({
       ...d,
@@ -90,6 +106,7 @@ export class SyncLoop {
       workers: this.workers,
       handlers: this.handlers,
       runtimeCache: this.runtimeCache,
+      staticPods: this.staticPods,
     });
   }
 

@@ -8,10 +8,10 @@ import { adminKubeConfig, eventually, repoRoot } from './env.js';
 const run = promisify(execFile);
 
 /** Starts kubelet-ts (dist/) as node `name` through hack/kubelet.sh; waits until the node is Ready. */
-export async function startKubelet(name: string): Promise<void> {
+export async function startKubelet(name: string, env: Record<string, string> = {}): Promise<void> {
   try {
     await run('bash', [join(repoRoot, 'hack', 'kubelet.sh'), 'up'], {
-      env: { ...process.env, NODE_NAME: name },
+      env: { ...process.env, NODE_NAME: name, ...env },
       timeout: 180_000,
     });
   } catch (err) {

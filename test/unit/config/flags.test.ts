@@ -28,6 +28,7 @@ describe('parseFlags', () => {
       logLevel: 'info',
       overrides: {},
       overriddenBy: {},
+      warnings: [],
     });
   });
 

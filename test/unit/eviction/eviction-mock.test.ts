@@ -12,6 +12,7 @@ import {
 } from '../../../src/eviction/index.js';
 import { ImageGC } from '../../../src/sync/imageGC.js';
 import { ContainerGC } from '../../../src/sync/kuberuntime/gc.js';
+import { FILE_SOURCE } from '../../../src/sync/podConfig.js';
 import { KubeletHarness, testPod } from '../../helpers/kubeletHarness.js';
 import { FakeCgroupfs } from '../cgroups/fakeCgroupfs.js';
 
@@ -226,7 +227,9 @@ describe('node-pressure eviction against the CRI mock', () => {
     mock.setStats({ podUid: uid(staticPod) }, { memoryWorkingSetBytes: 900 * Mi });
     mock.setStats({ podUid: uid(critical) }, { memoryWorkingSetBytes: 800 * Mi });
     mock.setStats({ podUid: uid(victim) }, { memoryWorkingSetBytes: 150 * Mi });
-    h.setPods([staticPod, critical, victim]);
+    // The static pod comes from the file source (PodConfig stamps config.source from the source).
+    h.loop.podConfig.snapshot([staticPod], FILE_SOURCE);
+    h.setPods([critical, victim]);
     await running([staticPod, critical, victim]);
     await fake.setRootMemory(Math.round(7.8 * Gi), Math.round(0.1 * Gi), Math.round(0.1 * Gi));
 
@@ -235,7 +238,7 @@ describe('node-pressure eviction against the CRI mock', () => {
     expect(podEvents.map((e) => `${e.name} ${e.reason}`)).toEqual(['victim Evicted']);
 
     // With only critical pods left, pressure evicts nobody.
-    h.setPods([staticPod, critical]);
+    h.setPods([critical]);
     await h.waitFor('victim gone', () => h.loop.activePods().length === 2);
     expect(await m.synchronize()).toBeUndefined();
     expect(await m.synchronize()).toBeUndefined();
