@@ -53,6 +53,7 @@ import { StatsProvider } from './server/stats.js';
 import { servingCert } from './server/tls.js';
 import { StatusManager } from './status/manager.js';
 import { podQOSClass } from './status/qos.js';
+import { ActuatedState } from './sync/actuatedState.js';
 import type { AdmissionNode } from './sync/admission.js';
 import { parseResolvConf } from './sync/dns.js';
 import { ImageManager } from './sync/images.js';
@@ -351,7 +352,10 @@ export async function main(argv: string[]): Promise<number> {
     onChange: (uid) => syncLoop?.syncSoon(uid),
     logger: log,
   });
+  const actuated = new ActuatedState(cfg.rootDir, log);
+  await actuated.load();
   const syncer = new PodSyncer({
+    actuated,
     cri,
     images,
     volumes,

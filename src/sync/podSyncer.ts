@@ -14,6 +14,7 @@ import type { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager, VolumeMountSource } from '../volumes/manager.js';
 import { VolumeSetupError } from '../volumes/manager.js';
 import { makeSubPath, SubPathError } from '../volumes/subpath.js';
+import type { ActuatedState } from './actuatedState.js';
 import {
   hostsFileContent,
   lastLogIndex,
@@ -85,6 +86,8 @@ export interface SyncerDeps {
   probes: { liveness(id: string): ProbeResult | undefined; startup(id: string): ProbeResult | undefined };
   /** postStart/preStop hooks; without it hooks are not run. */
   hooks?: LifecycleHookRunner;
+  /** Upstream's actuated-resources checkpoint under the root dir (actuatedState.ts). */
+  actuated?: Pick<ActuatedState, 'setContainerResources' | 'removePod'>;
   config: SyncerConfig;
   logger?: Logger;
   now?: () => number;
@@ -483,6 +486,7 @@ export class PodSyncer {
 
   /** Removes every container and sandbox of a pod (after it terminated). */
   async removePod(rt: PodRuntimeStatus | undefined, signal?: AbortSignal): Promise<void> {
+    if (rt?.uid) await this.d.actuated?.removePod(rt.uid);
     for (const c of rt?.containers ?? []) {
       await this.d.cri.removeContainer(c.id, { signal }).catch((e) => {
         if (!isCriNotFound(e)) this.log.warn({ id: c.id, err: errText(e) }, 'remove container failed');
@@ -568,6 +572,9 @@ export class PodSyncer {
         throw e;
       });
       await mkdir(join(x.sandbox.logDirectory ?? '', c.name), { recursive: true, mode: 0o755 });
+      // Upstream marks the resources as actuated when it creates a container (the record an
+      // upstream kubelet taking over this root dir reads; see actuatedState.ts).
+      await this.d.actuated?.setContainerResources(uid, c.name, c);
 
       let id: string;
       try {
