@@ -21,6 +21,7 @@ import { NodePressure } from '../eviction/pressure.js';
 import { maxPids } from '../host/pids.js';
 import type { HostFacts } from '../host/types.js';
 import { nodeAllocatable, nodeConfigFrom } from '../node/config.js';
+import { ActuatedState } from '../sync/actuatedState.js';
 import { createSyncCore } from '../sync/core.js';
 import { parseResolvConf } from '../sync/dns.js';
 import { ImageGC, runtimeSandboxImage } from '../sync/imageGC.js';
@@ -138,7 +139,10 @@ export async function buildKubelet(x: KubeletInputs) {
     ...cfg.allowedUnsafeSysctls,
   ]);
   const nodePressure = new NodePressure();
+  const actuated = new ActuatedState(cfg.rootDir, log);
+  await actuated.load();
   const core = createSyncCore({
+    actuated,
     cri,
     statusApi: rest,
     images,

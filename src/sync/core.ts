@@ -6,6 +6,7 @@ import { type StatusApi, StatusManager } from '../status/manager.js';
 import type { Logger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
+import type { ActuatedState } from './actuatedState.js';
 import type { AdmissionNode } from './admission.js';
 import type { EnvLookup } from './env.js';
 import type { EventSink } from './events.js';
@@ -32,6 +33,8 @@ export interface SyncCoreInputs {
   /** Sandbox/container create and start calls in flight at once. */
   criConcurrency: number;
   cgroups?: PodCgroupHooks;
+  /** Upstream's actuated-resources checkpoint (what an upstream kubelet taking over reads). */
+  actuated?: ActuatedState;
   /** Where static pods' mirror pods are created and deleted (absent: no mirror pods). */
   mirrorApi?: MirrorPodApi;
   logger?: Logger;
@@ -79,6 +82,7 @@ export function createSyncCore(x: SyncCoreInputs) {
     probes: { liveness: probeManager.liveness, startup: probeManager.startup },
     hooks: new LifecycleHandlerRunner({ exec: x.cri, events: x.events }),
     config: x.syncer,
+    ...(x.actuated ? { actuated: x.actuated } : {}),
     ...(log ? { logger: log } : {}),
   });
   const syncLoop: SyncLoop = new SyncLoop({

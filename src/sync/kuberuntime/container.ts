@@ -107,6 +107,9 @@ export class ContainerStarter {
         throw e;
       });
       await mkdir(join(x.sandbox.logDirectory ?? '', c.name), { recursive: true, mode: 0o755 });
+      // Upstream marks the resources as actuated when it creates a container (the record an
+      // upstream kubelet taking over this root dir reads; see actuatedState.ts).
+      await this.d.actuated?.setContainerResources(uid, c.name, c);
 
       let id: string;
       try {

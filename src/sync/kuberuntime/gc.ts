@@ -10,16 +10,17 @@ import type { SyncerDeps } from './types.js';
 const nanos = (v: unknown) => BigInt(String(v ?? 0));
 
 export class ContainerGC {
-  private readonly d: Pick<SyncerDeps, 'cri'>;
+  private readonly d: Pick<SyncerDeps, 'cri' | 'actuated'>;
   private readonly log: Logger;
 
-  constructor(d: Pick<SyncerDeps, 'cri' | 'logger'>) {
+  constructor(d: Pick<SyncerDeps, 'cri' | 'actuated' | 'logger'>) {
     this.d = d;
     this.log = d.logger ?? silentLogger;
   }
 
   /** Removes every container and sandbox of a pod (after it terminated). */
   async removePod(rt: PodRuntimeStatus | undefined, signal?: AbortSignal): Promise<void> {
+    if (rt?.uid) await this.d.actuated?.removePod(rt.uid);
     for (const c of rt?.containers ?? []) {
       await this.d.cri.removeContainer(c.id, { signal }).catch((e) => {
         if (!isCriNotFound(e))

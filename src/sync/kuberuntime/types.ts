@@ -5,6 +5,7 @@ import type { PodSandboxConfig } from '../../cri/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Semaphore } from '../../util/semaphore.js';
 import type { VolumeManager, VolumeMountSource } from '../../volumes/manager.js';
+import type { ActuatedState } from '../actuatedState.js';
 import type { DnsSettings } from '../dns.js';
 import type { EnvLookup } from '../env.js';
 import type { SyncError } from '../errors.js';
@@ -57,6 +58,8 @@ export interface SyncerDeps {
   probes: { liveness(id: string): ProbeResult | undefined; startup(id: string): ProbeResult | undefined };
   /** postStart/preStop hooks; without it hooks are not run. */
   hooks?: LifecycleHookRunner;
+  /** Upstream's actuated-resources checkpoint under the root dir (sync/actuatedState.ts). */
+  actuated?: Pick<ActuatedState, 'setContainerResources' | 'removePod'>;
   config: SyncerConfig;
   logger?: Logger;
   now?: () => number;
