@@ -39,6 +39,9 @@ export class PodDataDirsError extends Error {
 
 type Volume = NonNullable<NonNullable<Pod['spec']>['volumes']>[number];
 
+/** How long a pod's sync waits for the refresh of an already published volume. */
+const REFRESH_WAIT_MS = 1_000;
+
 const run = promisify(execFile);
 
 const PLUGIN_DIR: Record<string, string> = {
@@ -84,6 +87,8 @@ function fileType(st: Stats): string {
 export class VolumeManager {
   private readonly allocatable: NodeAllocatable;
   private readonly log: Logger;
+  /** Refreshes of published volumes in flight, by volume directory. */
+  private readonly refreshing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly rootDir: string,
@@ -111,22 +116,19 @@ export class VolumeManager {
     const failures: VolumeFailure[] = [];
     await Promise.all(
       (pod.spec?.volumes ?? []).map(async (vol) => {
+        // Upstream's reconciler remounts published volumes in the background: a refresh that
+        // fails (the apiserver away, the object gone) or hangs leaves the volume as it was,
+        // and the pod's sync goes on after at most REFRESH_WAIT_MS.
+        const published = await this.publishedVolume(podDir, vol);
+        if (published) {
+          await this.refresh(uid, published.hostPath, () => this.setUpVolume(pod, podDir, vol, signal));
+          out.set(vol.name, published);
+          return;
+        }
         try {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
         } catch (err) {
-          const message = errorMessage(err);
-          // Upstream's reconciler: a remount that fails (the apiserver away, the object gone)
-          // leaves a published volume as it was, and the pod's sync goes on.
-          const published = await this.publishedVolume(podDir, vol);
-          if (published) {
-            this.log.warn(
-              { pod: uid, volume: vol.name, err: message },
-              'volume refresh failed; keeping its contents',
-            );
-            out.set(vol.name, published);
-            return;
-          }
-          failures.push({ volume: vol.name, message });
+          failures.push({ volume: vol.name, message: errorMessage(err) });
         }
       }),
     );
@@ -194,6 +196,25 @@ export class VolumeManager {
       throw err;
     }
     return { hostPath: dir, forceReadOnly: true };
+  }
+
+  /** Refreshes one published volume; one refresh per volume at a time, waited for a bounded time. */
+  private async refresh(uid: string, dir: string, work: () => Promise<unknown>): Promise<void> {
+    if (this.refreshing.has(dir)) return;
+    const p = work()
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          this.log.warn(
+            { pod: uid, volume: dir, err: err instanceof Error ? err.message : String(err) },
+            'volume refresh failed; keeping its contents',
+          ),
+      )
+      .finally(() => this.refreshing.delete(dir));
+    this.refreshing.set(dir, p);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, REFRESH_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** A configMap/secret/downwardAPI/projected volume an earlier setup published (its `..data`). */
@@ -290,6 +311,9 @@ export class VolumeManager {
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
   async tearDownPod(uid: string): Promise<void> {
     if (!uid || uid.includes('/') || uid.includes('..')) return;
+    // A refresh still in flight would write into the directory being removed.
+    const podDir = this.podDir(uid);
+    await Promise.all([...this.refreshing].filter(([dir]) => dir.startsWith(`${podDir}/`)).map(([, p]) => p));
     // Unmount tmpfs volumes first: rm must never descend into a mount.
     for (const mp of await mountsUnder(this.podDir(uid))) await run('umount', [mp]);
     await rm(this.podDir(uid), { recursive: true, force: true });

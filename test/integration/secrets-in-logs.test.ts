@@ -121,8 +121,9 @@ describe('secrets in the kubelet log at --v=10', () => {
 
     const log = readFileSync(logFile).subarray(logStart).toString('utf8');
     const lines = log.split('\n').length;
-    // --v=10 is verbose: the run produced a real log to search.
-    expect(lines).toBeGreaterThan(50);
+    // The part of the log this kubelet wrote (it registered the node and handled the pod).
+    expect(log).toContain(node);
+    expect(lines).toBeGreaterThan(10);
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const needles: Record<string, string> = {
       password,
