@@ -1,0 +1,191 @@
+import type { EndStep, StepInput, TimelineEntry, TimelineSink } from './types.js';
+
+export interface TimelineStoreOptions {
+  /** Entries kept per pod (default 256). Beyond it the oldest after the first `keepFirst` are dropped. */
+  maxEntriesPerPod?: number;
+  /** The first entries of a pod — its start — survive later overflow (default 64). */
+  keepFirst?: number;
+  /** Entries kept across all pods (default 20 000); whole pods are dropped, gone ones first. */
+  maxEntries?: number;
+  /** How long a pod's records outlive the pod (default 10 min). */
+  retentionMs?: number;
+  /** Monotonic milliseconds (default performance.now). */
+  clock?: () => number;
+  /** Epoch ms at clock 0 (default performance.timeOrigin), for the entries' wall time. */
+  wallOrigin?: number;
+}
+
+/** A pod's records as the API serves them: entries in start order. */
+export interface PodTimeline {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** Entries dropped because the pod exceeded its share. */
+  dropped: number;
+  /** Wall time the pod was gone from the node, if it is. */
+  goneAt?: string;
+  entries: TimelineEntry[];
+}
+
+interface PodRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  entries: TimelineEntry[];
+  dropped: number;
+  /** Monotonic ms of the newest entry (least recently used pods go first under pressure). */
+  lastAt: number;
+  goneAt?: number;
+}
+
+/**
+ * The bounded store behind every pod's lifecycle timeline: per-pod and total caps, monotonic
+ * timestamps, records kept for a retention period after the pod is gone. Records of pods it was
+ * not told about (`pod`) are ignored, so a late step of a dropped pod cannot bring it back.
+ */
+export class TimelineStore implements TimelineSink {
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly maxPerPod: number;
+  private readonly keepFirst: number;
+  private readonly maxEntries: number;
+  private readonly retentionMs: number;
+  private readonly clock: () => number;
+  private readonly wallOrigin: number;
+  private total = 0;
+  private lastGc = Number.NEGATIVE_INFINITY;
+
+  constructor(o: TimelineStoreOptions = {}) {
+    this.maxPerPod = Math.max(1, o.maxEntriesPerPod ?? 256);
+    this.keepFirst = Math.min(o.keepFirst ?? 64, this.maxPerPod - 1);
+    this.maxEntries = Math.max(this.maxPerPod, o.maxEntries ?? 20_000);
+    this.retentionMs = o.retentionMs ?? 600_000;
+    this.clock = o.clock ?? (() => performance.now());
+    this.wallOrigin = o.wallOrigin ?? performance.timeOrigin;
+  }
+
+  /** Monotonic now (ms). */
+  now(): number {
+    return this.clock();
+  }
+
+  /** The wall time (epoch ms) of a monotonic instant. */
+  wall(at: number): number {
+    return this.wallOrigin + at;
+  }
+
+  get size(): { pods: number; entries: number } {
+    return { pods: this.pods.size, entries: this.total };
+  }
+
+  pod(uid: string, namespace: string, name: string): void {
+    if (!uid) return;
+    const p = this.pods.get(uid);
+    if (p) {
+      p.namespace = namespace;
+      p.name = name;
+      p.goneAt = undefined;
+      return;
+    }
+    this.pods.set(uid, { uid, namespace, name, entries: [], dropped: 0, lastAt: this.clock() });
+  }
+
+  record(uid: string, step: StepInput): void {
+    this.add(uid, step, false);
+  }
+
+  begin(uid: string, step: StepInput): EndStep {
+    const e = this.add(uid, step, true);
+    if (!e) return () => {};
+    return (result, detail) => {
+      if (!e.open) return;
+      e.open = undefined;
+      e.durationMs = Math.max(0, this.clock() - e.at);
+      if (result !== undefined) e.result = result;
+      if (detail !== undefined) e.detail = detail;
+    };
+  }
+
+  gone(uid: string): void {
+    const p = this.pods.get(uid);
+    if (p && p.goneAt === undefined) p.goneAt = this.clock();
+  }
+
+  /** A pod's timeline by UID. */
+  get(uid: string): PodTimeline | undefined {
+    this.gc(this.clock());
+    const p = this.pods.get(uid);
+    return p ? this.view(p) : undefined;
+  }
+
+  /** The newest pod of that namespace and name (a recreated pod has a new UID). */
+  find(namespace: string, name: string): PodTimeline | undefined {
+    this.gc(this.clock());
+    let best: PodRecord | undefined;
+    for (const p of this.pods.values()) {
+      if (p.namespace !== namespace || p.name !== name) continue;
+      if (!best || firstAt(p) >= firstAt(best)) best = p;
+    }
+    return best ? this.view(best) : undefined;
+  }
+
+  /** Drops pods gone for longer than the retention period. */
+  gc(now: number): void {
+    if (now - this.lastGc < 1_000) return;
+    this.lastGc = now;
+    for (const p of [...this.pods.values()]) {
+      if (p.goneAt !== undefined && now - p.goneAt > this.retentionMs) this.drop(p);
+    }
+  }
+
+  private view(p: PodRecord): PodTimeline {
+    const entries = p.entries.map((e) => ({ ...e })).sort((a, b) => a.at - b.at);
+    return {
+      uid: p.uid,
+      namespace: p.namespace,
+      name: p.name,
+      dropped: p.dropped,
+      ...(p.goneAt !== undefined ? { goneAt: new Date(this.wall(p.goneAt)).toISOString() } : {}),
+      entries,
+    };
+  }
+
+  private add(uid: string, step: StepInput, open: boolean): TimelineEntry | undefined {
+    const p = this.pods.get(uid);
+    if (!p) return undefined;
+    const at = this.clock();
+    this.gc(at);
+    const e: TimelineEntry = { ...step, at, time: new Date(this.wall(at)).toISOString() };
+    if (open) e.open = true;
+    p.entries.push(e);
+    p.lastAt = at;
+    this.total++;
+    if (p.entries.length > this.maxPerPod) {
+      p.entries.splice(this.keepFirst, 1);
+      p.dropped++;
+      this.total--;
+    }
+    if (this.total > this.maxEntries) this.shed(p);
+    return e;
+  }
+
+  /** Drops whole pods until the total fits: gone pods first (longest gone), then least recently active. */
+  private shed(keep: PodRecord): void {
+    const order = [...this.pods.values()]
+      .filter((p) => p !== keep)
+      .sort((a, b) => {
+        if ((a.goneAt === undefined) !== (b.goneAt === undefined)) return a.goneAt === undefined ? 1 : -1;
+        return (a.goneAt ?? a.lastAt) - (b.goneAt ?? b.lastAt);
+      });
+    for (const p of order) {
+      if (this.total <= this.maxEntries) return;
+      this.drop(p);
+    }
+  }
+
+  private drop(p: PodRecord): void {
+    this.total -= p.entries.length;
+    this.pods.delete(p.uid);
+  }
+}
+
+const firstAt = (p: PodRecord): number => p.entries[0]?.at ?? p.lastAt;
