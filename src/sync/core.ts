@@ -3,6 +3,7 @@ import type { CriClient } from '../cri/client.js';
 import { Pleg } from '../cri/pleg.js';
 import { LifecycleHandlerRunner, ProbeManager, type ProbeRunMetric } from '../probes/index.js';
 import { type StatusApi, StatusManager } from '../status/manager.js';
+import { TimelineStore } from '../timeline/store.js';
 import type { Logger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
@@ -14,6 +15,7 @@ import { PodSyncer } from './kuberuntime/manager.js';
 import type { SyncerConfig } from './kuberuntime/types.js';
 import { SyncLoop } from './syncLoop.js';
 import type { PodCgroupHooks } from './syncTypes.js';
+import { traceCri, traceEvents, traceStatusApi } from './trace.js';
 
 export interface SyncCoreInputs {
   cri: CriClient;
@@ -35,6 +37,8 @@ export interface SyncCoreInputs {
   housekeepingMs?: number;
   resyncMs?: number;
   observeProbe?: (m: ProbeRunMetric) => void;
+  /** Each pod's lifecycle timeline (default: a store with the default bounds). */
+  timeline?: TimelineStore;
 }
 
 /**
@@ -45,33 +49,51 @@ export interface SyncCoreInputs {
  */
 export function createSyncCore(x: SyncCoreInputs) {
   const log = x.logger;
+  // The timeline observes the seams: events, status patches, CRI calls, images, volumes, probes.
+  const timeline = x.timeline ?? new TimelineStore();
+  const events = traceEvents(x.events, timeline);
+  x.images.setTimeline(timeline);
+  x.volumes.setTimeline(timeline);
+  let syncLoop: SyncLoop | undefined;
+  const containerOwner = (id: string) => {
+    const cache = syncLoop?.runtimeCache;
+    for (const uid of cache?.uids() ?? []) {
+      const c = cache?.get(uid)?.containers.find((s) => s.id === id);
+      if (c) return { uid, container: c.name };
+    }
+    return undefined;
+  };
   const pleg = new Pleg({
     cri: x.cri,
     ...(log ? { logger: log } : {}),
     ...(x.relistPeriodMs !== undefined ? { relistPeriodMs: x.relistPeriodMs } : {}),
   });
-  const statusManager = new StatusManager({ client: x.statusApi, ...(log ? { log } : {}) });
+  const statusManager = new StatusManager({
+    client: traceStatusApi(x.statusApi, timeline),
+    ...(log ? { log } : {}),
+  });
   const probeManager = new ProbeManager({
     exec: x.cri,
-    events: x.events,
+    events,
     podStatus: (uid) => statusManager.getPodStatus(uid),
     ...(log ? { logger: log } : {}),
     ...(x.observeProbe ? { observe: x.observeProbe } : {}),
   });
   const syncer = new PodSyncer({
-    cri: x.cri,
+    cri: traceCri(x.cri, timeline, containerOwner),
     images: x.images,
     volumes: x.volumes,
-    events: x.events,
+    events,
+    timeline,
     envLookup: x.envLookup,
     hostIPs: x.hostIPs,
     criLimiter: new Semaphore(x.criConcurrency),
     probes: { liveness: probeManager.liveness, startup: probeManager.startup },
-    hooks: new LifecycleHandlerRunner({ exec: x.cri, events: x.events }),
+    hooks: new LifecycleHandlerRunner({ exec: x.cri, events }),
     config: x.syncer,
     ...(log ? { logger: log } : {}),
   });
-  const syncLoop = new SyncLoop({
+  syncLoop = new SyncLoop({
     nodeName: x.syncer.nodeName,
     cri: x.cri,
     pleg,
@@ -79,7 +101,8 @@ export function createSyncCore(x: SyncCoreInputs) {
     images: x.images,
     volumes: x.volumes,
     statusManager,
-    events: x.events,
+    events,
+    timeline,
     runtimeName: x.runtimeName,
     hostIPs: x.hostIPs,
     admissionNode: x.admissionNode,
@@ -90,7 +113,17 @@ export function createSyncCore(x: SyncCoreInputs) {
     housekeepingMs: x.housekeepingMs,
   });
   pleg.subscribe((ev) => syncLoop.onPlegEvent(ev));
-  probeManager.subscribe((u) => syncLoop.syncSoon(u.podUid));
+  const loop = syncLoop;
+  probeManager.subscribe((u) => loop.syncSoon(u.podUid));
+  probeManager.subscribe((u) => {
+    const c = containerOwner(u.containerId);
+    timeline.record(u.podUid, {
+      kind: 'probe',
+      step: `${u.type} ${u.result}`,
+      ...(c ? { container: c.container } : {}),
+      result: u.result === 'Failure' ? 'Failure' : 'ok',
+    });
+  });
   // A terminal phase may be reported once the pod's worker stopped all its containers.
   const podActive = (uid: string): boolean => {
     const st = syncLoop.workers.state(uid);
@@ -103,6 +136,7 @@ export function createSyncCore(x: SyncCoreInputs) {
     probeManager,
     syncer,
     syncLoop,
+    timeline,
     podActive,
     activePods: (): Pod[] => syncLoop.activePods(),
   };

@@ -1,5 +1,6 @@
 import type { Container, Pod } from '../api/types.js';
 import type { ContainerRuntimeStatus } from '../cri/runtimeState.js';
+import type { PodActions } from './plan.js';
 
 /** PURE: the words computePodActions (plan.ts) gives each decision, for the explain endpoint. */
 
@@ -30,4 +31,16 @@ export function policyWords(c: Container, pod: Pod): string {
 
 export function exitWords(s: ContainerRuntimeStatus): string {
   return `exited with code ${s.exitCode}${s.reason && s.reason !== 'Completed' && s.reason !== 'Error' ? ` (${s.reason})` : ''}`;
+}
+
+/** The actions of one plan in a line ("create sandbox, start init migrate, start web"); '' when none. */
+export function summarizeActions(a: PodActions): string {
+  const parts: string[] = [];
+  if (a.killPod) parts.push('kill pod');
+  if (a.createSandbox) parts.push(`create sandbox (attempt ${a.attempt})`);
+  for (const k of a.containersToKill) parts.push(`kill ${k.name}${k.reason ? ` (${k.reason})` : ''}`);
+  for (const n of a.ephemeralContainersToStart) parts.push(`start ephemeral ${n}`);
+  for (const n of a.initContainersToStart) parts.push(`start init ${n}`);
+  for (const n of a.containersToStart) parts.push(`start ${n}`);
+  return parts.join(', ');
 }

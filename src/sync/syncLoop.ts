@@ -4,6 +4,7 @@ import type { Pleg, PlegEvent } from '../cri/pleg.js';
 import { RuntimeCache } from '../cri/runtimeCache.js';
 import type { PodRuntimeStatus } from '../cri/runtimeState.js';
 import type { StatusManager } from '../status/manager.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { sleep } from '../util/abort.js';
 import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
@@ -13,11 +14,12 @@ import type { EventSink } from './events.js';
 import { Housekeeping } from './housekeeping.js';
 import type { ImageManager } from './images.js';
 import type { PodSyncer } from './kuberuntime/manager.js';
-import { PodConfig } from './podConfig.js';
+import { PodConfig, type PodOp } from './podConfig.js';
 import { PodLifecycle } from './podLifecycle.js';
 import { PodSyncHandlers } from './podSync.js';
 import { type KillRequest, PodWorkers } from './podWorkers.js';
 import type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
+import { traceHandlers } from './trace.js';
 
 export type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
 
@@ -39,6 +41,8 @@ export interface SyncLoopDeps {
   now?: () => number;
   resyncMs?: number;
   housekeepingMs?: number;
+  /** Each pod's lifecycle timeline: watch receipt, admission, worker passes, kills. */
+  timeline?: TimelineSink;
 }
 
 /**
@@ -59,14 +63,19 @@ export class SyncLoop {
   private readonly d: SyncLoopDeps;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly timeline: TimelineSink;
 
   constructor(d: SyncLoopDeps) {
     this.d = d;
     this.log = d.logger ?? silentLogger;
     this.now = d.now ?? Date.now;
+    this.timeline = d.timeline ?? noTimeline;
     this.startedAt = this.now();
     this.runtimeCache = new RuntimeCache(d.cri, d.pleg);
-    this.podConfig = new PodConfig((op, pod) => this.lifecycle.handle(op, pod));
+    this.podConfig = new PodConfig((op, pod) => {
+      this.observe(op, pod);
+      this.lifecycle.handle(op, pod);
+    });
     this.handlers = new PodSyncHandlers({
       ...d,
       runtimeCache: this.runtimeCache,
@@ -76,7 +85,7 @@ export class SyncLoop {
     this.workers = new PodWorkers({
       logger: this.log,
       resyncMs: d.resyncMs ?? 60_000,
-      handlers: this.handlers,
+      handlers: d.timeline ? traceHandlers(this.handlers, d.timeline) : this.handlers,
     });
     this.lifecycle = new PodLifecycle({
       ...d,
@@ -91,6 +100,39 @@ export class SyncLoop {
       handlers: this.handlers,
       runtimeCache: this.runtimeCache,
     });
+  }
+
+  /** Records a pod config change in the pod's timeline (watch receipt, deletion, removal). */
+  private observe(op: PodOp, pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const t = this.timeline;
+    switch (op) {
+      case 'ADD':
+        t.pod(uid, pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+        t.record(uid, {
+          kind: 'watch',
+          step: 'ADD',
+          detail: `created ${pod.metadata?.creationTimestamp ?? '?'}${pod.metadata?.deletionTimestamp ? ', already deleting' : ''}`,
+        });
+        return;
+      case 'UPDATE':
+        t.record(uid, { kind: 'watch', step: 'UPDATE' });
+        return;
+      case 'DELETE':
+        t.record(uid, {
+          kind: 'kill',
+          step: 'deletion requested',
+          result: 'API',
+          detail: `deletionTimestamp ${pod.metadata?.deletionTimestamp}, grace ${pod.metadata?.deletionGracePeriodSeconds ?? '?'}s`,
+        });
+        return;
+      case 'REMOVE':
+        t.record(uid, { kind: 'watch', step: 'REMOVE', detail: 'gone from the API' });
+        t.gone(uid);
+        return;
+      default:
+        return;
+    }
   }
 
   /** Runs housekeeping until `signal` aborts (the workers run on their own). */

@@ -21,10 +21,10 @@ class CriOwners {
   constructor(private readonly fallback: (containerId: string) => Owner | undefined) {}
 
   sandbox(id: string, uid: string): void {
-    this.sandboxes.set(id, uid);
+    bounded(this.sandboxes).set(id, uid);
   }
   container(id: string, o: Owner): void {
-    this.containers.set(id, o);
+    bounded(this.containers).set(id, o);
   }
   ofSandbox(id: string): string | undefined {
     return this.sandboxes.get(id);
@@ -32,10 +32,12 @@ class CriOwners {
   ofContainer(id: string): Owner | undefined {
     return this.containers.get(id) ?? this.fallback(id);
   }
-  forget(uid: string): void {
-    for (const [k, v] of this.sandboxes) if (v === uid) this.sandboxes.delete(k);
-    for (const [k, v] of this.containers) if (v.uid === uid) this.containers.delete(k);
-  }
+}
+
+/** Keeps an ID map under 20 000 entries (oldest first out): IDs of long-removed containers are never asked for. */
+function bounded<V>(m: Map<string, V>): Map<string, V> {
+  if (m.size >= 20_000) m.delete(m.keys().next().value as string);
+  return m;
 }
 
 /** The failure's short name: the CRI error kind (gRPC code name) or the error's name. */
@@ -78,10 +80,9 @@ export function traceCri(
   cri: CriClient,
   sink: TimelineSink,
   lookup: (containerId: string) => Owner | undefined = () => undefined,
-): CriClient & { forget(uid: string): void } {
+): CriClient {
   const owners = new CriOwners(lookup);
-  const wrap: Partial<Record<keyof CriClient | 'forget', unknown>> = {
-    forget: (uid: string) => owners.forget(uid),
+  const wrap: Partial<Record<keyof CriClient, unknown>> = {
     runPodSandbox: (req: Parameters<CriClient['runPodSandbox']>[0], o?: unknown) => {
       const uid = req.config?.metadata?.uid ?? '';
       return traced(
@@ -154,7 +155,7 @@ export function traceCri(
       const v = Reflect.get(target, prop, receiver);
       return typeof v === 'function' ? v.bind(target) : v;
     },
-  }) as CriClient & { forget(uid: string): void };
+  }) as CriClient;
 }
 
 /** The status API the status manager writes through, recording each pods/status PATCH (sent, acknowledged). */

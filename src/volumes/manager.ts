@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeAllocatable } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { memoryToBytes } from '../util/quantity.js';
@@ -79,6 +80,9 @@ function fileType(st: Stats): string {
 export class VolumeManager {
   private readonly allocatable: NodeAllocatable;
   private readonly log: Logger;
+  private timeline: TimelineSink = noTimeline;
+  /** Volumes whose first set-up is recorded, by pod UID (later re-writes are not). */
+  private readonly recorded = new Map<string, Set<string>>();
 
   constructor(
     private readonly rootDir: string,
@@ -87,6 +91,11 @@ export class VolumeManager {
   ) {
     this.allocatable = opts.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
     this.log = opts.logger ?? silentLogger;
+  }
+
+  /** Where volume set-ups are recorded (each pod's lifecycle timeline). */
+  setTimeline(t: TimelineSink): void {
+    this.timeline = t;
   }
 
   podDir(uid: string): string {
@@ -100,13 +109,27 @@ export class VolumeManager {
     await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
+    let recorded = this.recorded.get(uid);
+    if (!recorded) {
+      recorded = new Set();
+      this.recorded.set(uid, recorded);
+    }
+    const seen = recorded;
     await Promise.all(
       (pod.spec?.volumes ?? []).map(async (vol) => {
+        const first = !seen.has(vol.name);
+        const source = Object.keys(vol).find((k) => k !== 'name') ?? '';
+        const end = first
+          ? this.timeline.begin(uid, { kind: 'volume', step: `mount ${vol.name}`, detail: source })
+          : undefined;
         try {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
+          seen.add(vol.name);
+          end?.('ok');
         } catch (err) {
           const message = errorMessage(err);
           failures.push({ volume: vol.name, message });
+          end?.('FailedMount', `${source}: ${message}`);
         }
       }),
     );
@@ -257,6 +280,7 @@ export class VolumeManager {
 
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
   async tearDownPod(uid: string): Promise<void> {
+    this.recorded.delete(uid);
     if (!uid || uid.includes('/') || uid.includes('..')) return;
     // Unmount tmpfs volumes first: rm must never descend into a mount.
     for (const mp of await mountsUnder(this.podDir(uid))) await run('umount', [mp]);
