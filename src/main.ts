@@ -262,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
       syncLoop: kubelet.syncLoop,
       hostIPs,
       log,
+      debug: kubelet.debug,
     });
     try {
       await server.listen();

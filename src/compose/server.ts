@@ -5,6 +5,7 @@ import type { CriClient } from '../cri/client.js';
 import type { Pleg } from '../cri/pleg.js';
 import { fsUsage, nodeUsage } from '../host/procStats.js';
 import { KubeletAuth } from '../server/auth.js';
+import type { ServerDebug } from '../server/debug.js';
 import { KubeletMetrics } from '../server/metrics.js';
 import { KubeletServer } from '../server/server.js';
 import { StatsProvider } from '../server/stats.js';
@@ -20,6 +21,8 @@ export interface ServerInputs {
   syncLoop: SyncLoop;
   hostIPs: () => string[];
   log: Logger;
+  /** The /debug/pods endpoints (each pod's timeline and explain). */
+  debug?: ServerDebug;
 }
 
 /** The kubelet HTTPS API on :10250 (authn, authz, pods, logs, exec, stats, metrics), not yet listening. */
@@ -57,6 +60,7 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
     metrics: new KubeletMetrics(cfg.nodeName, () => x.pleg.counts()),
     log,
     enableDebuggingHandlers: cfg.enableDebuggingHandlers,
+    ...(x.debug ? { debug: x.debug } : {}),
     stats: new StatsProvider({
       nodeName: cfg.nodeName,
       nodeStartTime: new Date(Date.now() - process.uptime() * 1000).toISOString(),

@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
 import type { AdmissionNode } from './admission.js';
+import { PodDebug } from './debug.js';
 import type { EnvLookup } from './env.js';
 import type { EventSink } from './events.js';
 import type { ImageManager } from './images.js';
@@ -137,6 +138,14 @@ export function createSyncCore(x: SyncCoreInputs) {
     syncer,
     syncLoop,
     timeline,
+    /** Each pod's timeline and explain (the kubelet API's /debug/pods). */
+    debug: new PodDebug({
+      syncLoop,
+      syncer,
+      probes: probeManager,
+      timeline,
+      admissionNode: x.admissionNode,
+    }),
     podActive,
     activePods: (): Pod[] => syncLoop.activePods(),
   };
