@@ -60,7 +60,7 @@ export function renderWaterfall(t: WaterfallInput, o: WaterfallOptions = {}): st
   const labelWidth = Math.min(56, Math.max(...entries.map((e) => label(e).length)));
   const lines = [
     `${head} from ${entries[0]!.time}, ${formatMs(total)} shown${t.goneAt ? `, gone since ${t.goneAt}` : ''}${t.dropped ? `, ${t.dropped} step(s) dropped` : ''}`,
-    `${lpad('start', 9)}  ${lpad('took', 7)}  ${pad('kind', 9)}  ${pad('step', labelWidth)}  ${pad('', width + 2)}`,
+    `${lpad('start', 9)}  ${lpad('took', 7)}  ${pad('kind', 9)}  step`,
   ];
   for (const e of entries) {
     const d = dur(e);
