@@ -28,6 +28,7 @@ export interface ExplainInput {
   /** The CrashLoopBackOff state (the kuberuntime manager's Backoff, read only). */
   crashBackoff: {
     get(key: string): number;
+    lastUpdate(key: string): number | undefined;
     isInBackOffSince(key: string, eventTime: number, now: number): boolean;
   };
   /** crashBackoffKey of kuberuntime/container.ts. */
@@ -112,7 +113,9 @@ function startGate(
   if (prev?.state === 'exited') {
     const key = x.backoffKey(x.pod, name, prev.hash);
     const since = prev.finishedAt || x.now;
-    if (x.crashBackoff.isInBackOffSince(key, since, x.now)) {
+    // This exit was already counted: its restart is under way (the runtime cache is older).
+    const counted = x.crashBackoff.lastUpdate(key) === since;
+    if (!counted && x.crashBackoff.isInBackOffSince(key, since, x.now)) {
       const delay = x.crashBackoff.get(key);
       return `container ${name}: back-off ${formatDuration(delay)} restarting failed container (CrashLoopBackOff), ${secs(since + delay - x.now)} left; it ${prev.exitCode === 0 ? 'completed' : `exited with code ${prev.exitCode}`} at ${new Date(since).toISOString()}`;
     }
@@ -162,11 +165,13 @@ export function explainPod(x: ExplainInput): Explanation {
     containers: {},
   };
   for (const c of allContainers(pod)) out.containers[c.name] = containerState(x, c);
-  for (const e of x.timeline) {
-    if (e.open)
-      out.waiting.push(
-        `in progress: ${e.step}${e.container ? ` for ${e.container}` : ''}, for ${secs(x.monoNow - e.at)} (since ${e.time})`,
-      );
+  // Steps in flight; a worker pass only when nothing inside it is (it holds the pulls and calls).
+  const open = x.timeline.filter((e) => e.open);
+  const inner = open.filter((e) => e.kind !== 'worker');
+  for (const e of inner.length > 0 ? inner : open) {
+    out.waiting.push(
+      `in progress: ${e.step}${e.container ? ` for ${e.container}` : ''}, for ${secs(x.monoNow - e.at)} (since ${e.time})`,
+    );
   }
 
   if (x.rejection) {
@@ -190,7 +195,9 @@ export function explainPod(x: ExplainInput): Explanation {
 
   const a = computePodActions({ pod, runtime: x.runtime, liveness: x.liveness, startup: x.startup });
   const r = a.reasons;
-  if (a.killPod) out.actions.push({ action: 'kill pod', why: r.killPod ?? '' });
+  if (a.killPod && !(a.createSandbox && a.sandboxId === '')) {
+    out.actions.push({ action: 'kill pod', why: r.killPod ?? '' });
+  }
   if (a.createSandbox)
     out.actions.push({ action: `create sandbox (attempt ${a.attempt})`, why: r.sandbox ?? '' });
   const spec = (n: string) => allContainers(pod).find((c) => c.name === n);

@@ -36,7 +36,8 @@ export function exitWords(s: ContainerRuntimeStatus): string {
 /** The actions of one plan in a line ("create sandbox, start init migrate, start web"); '' when none. */
 export function summarizeActions(a: PodActions): string {
   const parts: string[] = [];
-  if (a.killPod) parts.push('kill pod');
+  // A new pod's "kill" has nothing to stop: not worth saying.
+  if (a.killPod && !(a.createSandbox && a.sandboxId === '')) parts.push('kill pod');
   if (a.createSandbox) parts.push(`create sandbox (attempt ${a.attempt})`);
   for (const k of a.containersToKill) parts.push(`kill ${k.name}${k.reason ? ` (${k.reason})` : ''}`);
   for (const n of a.ephemeralContainersToStart) parts.push(`start ephemeral ${n}`);

@@ -122,7 +122,7 @@ describe('renderWaterfall', () => {
     advance(200);
     sync('ok');
     const out = renderWaterfall(s.find('ns', 'web')!);
-    const lines = out.trimEnd().split("\n");
+    const lines = out.trimEnd().split('\n');
     expect(lines[0]).toBe('pod ns/web (uid u1) from 2026-01-01T00:00:00.000Z, 3.00s shown');
     expect(lines[5]).toContain('+300ms    2.50s  image      pull busybox [app]');
     expect(lines[5]).toMatch(/\| {3}█{27} {2}\| {2}◀ slowest$/);
