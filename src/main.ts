@@ -4,6 +4,7 @@ import { KubeEventRecorder, restEventSink } from './api/events.js';
 import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
+import { runDebugCli } from './cli/debug.js';
 import { buildKubelet, type Kubelet, StartupError } from './compose/kubelet.js';
 import { runtimeReadiness, startNode } from './compose/node.js';
 import { buildServer } from './compose/server.js';
@@ -123,6 +124,7 @@ async function waitForRuntimeAndApi(
  * the pods running. It decides nothing itself.
  */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'timeline' || argv[0] === 'explain') return runDebugCli(argv);
   const configured = configure(argv);
   if (typeof configured === 'number') return configured;
   const cfg = configured.config;
