@@ -244,6 +244,7 @@ export async function buildKubelet(x: KubeletInputs) {
       explain: (ns: string, name: string) => debug.explain(ns, name),
       dryRun: (pod: Pod) => debug.dryRun(pod),
       monoNow: () => timeline.now(),
+      subscribeStarts: (fn: Parameters<typeof timeline.subscribe>[0]) => timeline.subscribe(fn),
     },
     /** The long-running loops of the pod side, each until `signal` aborts. */
     run: (signal: AbortSignal): Promise<unknown>[] => [

@@ -46,6 +46,12 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
     x.hostIPs(),
   );
   const pods = () => syncLoop.podConfig.all();
+  const metrics = new KubeletMetrics(cfg.nodeName, () => x.pleg.counts());
+  // One source of truth: the pod start histograms come from each pod's timeline.
+  x.debug?.subscribeStarts?.((o) => {
+    metrics.podStartTotalDuration.observe(o.totalSeconds);
+    if (o.sliSeconds !== undefined) metrics.podStartSLIDuration.observe(o.sliSeconds);
+  });
   return new KubeletServer({
     address: cfg.address,
     port: cfg.port,
@@ -57,7 +63,7 @@ export async function buildServer(x: ServerInputs): Promise<KubeletServer> {
     nodeName: cfg.nodeName,
     auth,
     cri,
-    metrics: new KubeletMetrics(cfg.nodeName, () => x.pleg.counts()),
+    metrics,
     log,
     enableDebuggingHandlers: cfg.enableDebuggingHandlers,
     ...(x.debug ? { debug: x.debug } : {}),

@@ -9,6 +9,8 @@ export interface ServerDebug {
   dryRun(pod: Pod): unknown;
   /** Monotonic now on the timeline's clock (how long open steps have run). */
   monoNow(): number;
+  /** Each new pod's start durations, once, when the watch shows it started (the start SLI metrics). */
+  subscribeStarts?(fn: (o: { totalSeconds: number; sliSeconds?: number }) => void): void;
 }
 
 export interface DebugReply {

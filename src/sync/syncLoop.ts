@@ -114,10 +114,10 @@ export class SyncLoop {
           step: 'ADD',
           detail: `created ${pod.metadata?.creationTimestamp ?? '?'}${pod.metadata?.deletionTimestamp ? ', already deleting' : ''}`,
         });
-        return;
+        break;
       case 'UPDATE':
         t.record(uid, { kind: 'watch', step: 'UPDATE' });
-        return;
+        break;
       case 'DELETE':
         t.record(uid, {
           kind: 'kill',
@@ -125,14 +125,15 @@ export class SyncLoop {
           result: 'API',
           detail: `deletionTimestamp ${pod.metadata?.deletionTimestamp}, grace ${pod.metadata?.deletionGracePeriodSeconds ?? '?'}s`,
         });
-        return;
+        break;
       case 'REMOVE':
         t.record(uid, { kind: 'watch', step: 'REMOVE', detail: 'gone from the API' });
         t.gone(uid);
-        return;
+        break;
       default:
-        return;
+        break;
     }
+    if (op !== 'REMOVE') t.observed(pod);
   }
 
   /** Runs housekeeping until `signal` aborts (the workers run on their own). */

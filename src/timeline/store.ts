@@ -1,3 +1,11 @@
+import type { Pod } from '../api/types.js';
+import { Listeners } from '../util/listeners.js';
+import {
+  hasPodStartedSLO,
+  isPodUnschedulable,
+  type PodStartObservation,
+  podStartObservation,
+} from './podStart.js';
 import type { EndStep, StepInput, TimelineEntry, TimelineSink } from './types.js';
 
 export interface TimelineStoreOptions {
@@ -36,6 +44,8 @@ interface PodRecord {
   /** Monotonic ms of the newest entry (least recently used pods go first under pressure). */
   lastAt: number;
   goneAt?: number;
+  /** Upstream's pod startup latency tracking: a new pod is tracked until observed started once. */
+  start?: 'tracking' | 'done';
 }
 
 /**
@@ -53,6 +63,7 @@ export class TimelineStore implements TimelineSink {
   private readonly wallOrigin: number;
   private total = 0;
   private lastGc = Number.NEGATIVE_INFINITY;
+  private readonly starts = new Listeners<PodStartObservation>();
 
   constructor(o: TimelineStoreOptions = {}) {
     this.maxPerPod = Math.max(1, o.maxEntriesPerPod ?? 256);
@@ -108,6 +119,45 @@ export class TimelineStore implements TimelineSink {
   gone(uid: string): void {
     const p = this.pods.get(uid);
     if (p && p.goneAt === undefined) p.goneAt = this.clock();
+  }
+
+  /** Calls `fn` once per new pod when the watch first shows all its containers started (the pod start SLI). */
+  subscribe(fn: (o: PodStartObservation) => void): void {
+    this.starts.add(fn);
+  }
+
+  /**
+   * Upstream ObservedPodOnWatch: a pod first seen without a start time (and schedulable) is
+   * tracked; when the watch shows every container started, its start durations are recorded and
+   * reported once. Terminal and unschedulable pods are not.
+   */
+  observed(pod: Pod): void {
+    const p = this.pods.get(pod.metadata?.uid ?? '');
+    if (!p || p.start === 'done') return;
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed' || isPodUnschedulable(pod)) {
+      p.start = 'done';
+      return;
+    }
+    if (p.start === undefined) {
+      p.start = pod.status?.startTime ? 'done' : 'tracking';
+      return;
+    }
+    if (!hasPodStartedSLO(pod) || (pod.status?.containerStatuses ?? []).length === 0) return;
+    p.start = 'done';
+    const at = this.clock();
+    const o = podStartObservation(pod, p.entries, this.wall(at));
+    if (!o) return;
+    this.add(
+      p.uid,
+      {
+        kind: 'watch',
+        step: 'observed running',
+        detail: `pod start ${o.totalSeconds.toFixed(3)}s after creation; SLI ${o.sliSeconds === undefined ? 'n/a (stateful pod)' : `${o.sliSeconds.toFixed(3)}s`} (image pulls ${o.imagePullSeconds.toFixed(3)}s, init containers ${o.initSeconds.toFixed(3)}s excluded)`,
+      },
+      false,
+    );
+    this.starts.emit(o);
   }
 
   /** A pod's timeline by UID. */

@@ -1,8 +1,10 @@
+import type { Pod } from '../api/types.js';
+
 /**
  * The vocabulary of a pod's lifecycle timeline (issue 18): what the kubelet did to a pod and
  * when, recorded by narrow observers of the components that act (pod workers, CRI calls, images,
  * volumes, probes, status patches) and read by the kubelet API's /debug/pods endpoints.
- * This room imports nothing but src/util: every room may report into it.
+ * This room imports only src/util and src/api's types: every room may report into it.
  */
 
 /** Which part of the kubelet a step belongs to (the waterfall's second column). */
@@ -57,6 +59,8 @@ export interface TimelineSink {
   begin(uid: string, step: StepInput): EndStep;
   /** The pod is gone from the node: its records are kept for the retention period, then dropped. */
   gone(uid: string): void;
+  /** The watch delivered this copy of the pod (its status too): the pod start SLI is measured here. */
+  observed(pod: Pod): void;
 }
 
 const noEnd: EndStep = () => {};
@@ -67,4 +71,5 @@ export const noTimeline: TimelineSink = {
   record() {},
   begin: () => noEnd,
   gone() {},
+  observed() {},
 };

@@ -124,6 +124,23 @@ describe('pod timeline and explain through the apiserver node proxy', () => {
     expect(text.stdout).toContain('=> nothing to do: every container is as it should be');
   });
 
+  it('the pod start SLI histogram comes from the timeline', async () => {
+    const line = await eventually(
+      'an observation',
+      async () => {
+        const r = await kubectl('get', '--raw', `/api/v1/nodes/${node}/proxy/metrics`);
+        return /^kubelet_pod_start_sli_duration_seconds_count [1-9]/m.exec(r.stdout)?.[0];
+      },
+      30_000,
+    );
+    expect(line).toBeDefined();
+    const t = await kubectl('get', '--raw', `/api/v1/nodes/${node}/proxy/debug/pods/${ns}/web/timeline`);
+    const observed = (JSON.parse(t.stdout) as { entries: { step: string; detail?: string }[] }).entries.find(
+      (e) => e.step === 'observed running',
+    );
+    expect(observed?.detail).toMatch(/^pod start \d+\.\d{3}s after creation; SLI \d+\.\d{3}s \(image pulls/);
+  });
+
   it('CrashLoopBackOff: explain names the back-off, the time left and the exit code', async () => {
     await createPod(
       rest,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Pod } from '../../../src/api/types.js';
 import { renderWaterfall } from '../../../src/timeline/render.js';
 import { TimelineStore } from '../../../src/timeline/store.js';
 
@@ -131,5 +132,98 @@ describe('renderWaterfall', () => {
     expect(lines[3]).toMatch(/SyncPod +\|█{32}\|$/);
     // Every bar starts at the same column.
     expect(new Set(lines.slice(2).map((l) => l.indexOf('|'))).size).toBe(1);
+  });
+});
+
+describe('pod start SLI from the timeline', () => {
+  const created = Date.UTC(2026, 0, 1);
+  const pod = (
+    status: NonNullable<Pod['status']>,
+    volumes: NonNullable<Pod['spec']>['volumes'] = [],
+  ): Pod => ({
+    metadata: { uid: 'u1', namespace: 'ns', name: 'web', creationTimestamp: new Date(created).toISOString() },
+    spec: { containers: [{ name: 'app', image: 'busybox' }], volumes },
+    status,
+  });
+  const running = {
+    phase: 'Running',
+    startTime: '2026-01-01T00:00:01Z',
+    containerStatuses: [
+      {
+        name: 'app',
+        ready: true,
+        restartCount: 0,
+        image: 'busybox',
+        imageID: '',
+        state: { running: { startedAt: '2026-01-01T00:00:05Z' } },
+      },
+    ],
+  };
+
+  it('is creation → observed running, minus image pulls (overlaps once) and init containers, reported once', () => {
+    const { s, advance } = store();
+    const seen: unknown[] = [];
+    s.subscribe((o) => seen.push(o));
+    s.pod('u1', 'ns', 'web');
+    s.observed(pod({ phase: 'Pending' }));
+    advance(1_000);
+    const a = s.begin('u1', { kind: 'image', step: 'pull a', container: 'app' });
+    advance(1_000);
+    const b = s.begin('u1', { kind: 'image', step: 'pull b', container: 'side' });
+    advance(1_000);
+    a('ok');
+    advance(1_000);
+    b('ok');
+    advance(2_000);
+    const init = {
+      name: 'migrate',
+      ready: false,
+      restartCount: 0,
+      image: 'busybox',
+      imageID: '',
+      state: {
+        terminated: {
+          exitCode: 0,
+          startedAt: '2026-01-01T00:00:04Z',
+          finishedAt: '2026-01-01T00:00:04.500Z',
+        },
+      },
+    };
+    s.observed(pod({ ...running, initContainerStatuses: [init] }));
+    s.observed(pod(running));
+    // 6 s after creation; pulls cover 1 s → 4 s (3 s); the init container ran 0.5 s.
+    expect(seen).toEqual([
+      {
+        uid: 'u1',
+        namespace: 'ns',
+        name: 'web',
+        totalSeconds: 6,
+        sliSeconds: 2.5,
+        imagePullSeconds: 3,
+        initSeconds: 0.5,
+      },
+    ]);
+    expect(s.get('u1')?.entries.at(-1)).toMatchObject({ kind: 'watch', step: 'observed running' });
+  });
+
+  it('leaves out pods already started when first seen, and keeps stateful pods out of the SLI', () => {
+    const { s, advance } = store();
+    const seen: { sliSeconds?: number }[] = [];
+    s.subscribe((o) => seen.push(o));
+    s.pod('u1', 'ns', 'web');
+    s.observed(pod(running));
+    advance(1_000);
+    s.observed(pod(running));
+    expect(seen).toEqual([]);
+
+    const t = store();
+    t.s.subscribe((o) => seen.push(o));
+    t.s.pod('u1', 'ns', 'web');
+    const pvc = [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }];
+    t.s.observed(pod({ phase: 'Pending' }, pvc));
+    t.advance(3_000);
+    t.s.observed(pod(running, pvc));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.sliSeconds).toBeUndefined();
   });
 });
