@@ -9,11 +9,11 @@ import {
 import type { EndStep, StepInput, TimelineEntry, TimelineSink } from './types.js';
 
 export interface TimelineStoreOptions {
-  /** Entries kept per pod (default 256). Beyond it the oldest after the first `keepFirst` are dropped. */
+  /** Entries kept per pod (default 128). Beyond it the oldest after the first `keepFirst` are dropped. */
   maxEntriesPerPod?: number;
-  /** The first entries of a pod — its start — survive later overflow (default 64). */
+  /** The first entries of a pod — its start — survive later overflow (default 48). */
   keepFirst?: number;
-  /** Entries kept across all pods (default 20 000); whole pods are dropped, gone ones first. */
+  /** Entries kept across all pods (default 30 000: 110 full pods fit); whole pods are dropped, gone ones first. */
   maxEntries?: number;
   /** How long a pod's records outlive the pod (default 10 min). */
   retentionMs?: number;
@@ -66,9 +66,9 @@ export class TimelineStore implements TimelineSink {
   private readonly starts = new Listeners<PodStartObservation>();
 
   constructor(o: TimelineStoreOptions = {}) {
-    this.maxPerPod = Math.max(1, o.maxEntriesPerPod ?? 256);
-    this.keepFirst = Math.min(o.keepFirst ?? 64, this.maxPerPod - 1);
-    this.maxEntries = Math.max(this.maxPerPod, o.maxEntries ?? 20_000);
+    this.maxPerPod = Math.max(1, o.maxEntriesPerPod ?? 128);
+    this.keepFirst = Math.min(o.keepFirst ?? 48, this.maxPerPod - 1);
+    this.maxEntries = Math.max(this.maxPerPod, o.maxEntries ?? 30_000);
     this.retentionMs = o.retentionMs ?? 600_000;
     this.clock = o.clock ?? (() => performance.now());
     this.wallOrigin = o.wallOrigin ?? performance.timeOrigin;

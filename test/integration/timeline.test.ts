@@ -112,6 +112,8 @@ describe('pod timeline and explain through the apiserver node proxy', () => {
 
   it('the CLI prints a waterfall with the slowest step marked', async () => {
     const r = await cli('timeline', 'pod', 'web');
+    // What a user sees (the README's example comes from this output).
+    console.log(`$ kubelet-ts timeline pod web -n ${ns}\n${r.stdout}`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`node ${node}\npod ${ns}/web (uid `);
     expect(r.stdout).toMatch(/RunPodSandbox +\|[ █]+\|/);
@@ -155,6 +157,7 @@ describe('pod timeline and explain through the apiserver node proxy', () => {
       },
       90_000,
     );
+    console.log(`$ kubelet-ts explain pod crash -n ${ns}\n${out}`);
     expect(out).toMatch(
       /=> container c: back-off \d+s restarting failed container \(CrashLoopBackOff\), \d+s left; it exited with code 3 at /,
     );
