@@ -69,6 +69,28 @@ describe('explain and timeline on the sync core', () => {
     expect(slowest).toContain('pull localhost:5999/kubelet-ts/slow:1.0 [app]');
   });
 
+  it('an image that cannot be pulled: the pull failure, then its back-off', async () => {
+    const missing = 'localhost:5999/kubelet-ts/missing:1.0';
+    mock.setPullBehaviour(missing, { kind: 'fail', message: 'registry says no' });
+    const pod = testPod('nopull', {
+      containers: [{ name: 'app', image: missing, command: ['sleep', 'infinity'] }],
+    });
+    h.setPods([pod]);
+    const x = await h.waitFor('the pull failure', () => {
+      const e = explain(pod);
+      return e?.summary.includes('ErrImagePull') || e?.summary.includes('ImagePullBackOff') ? e : undefined;
+    });
+    expect(x.summary).toMatch(/^container app: (ErrImagePull|ImagePullBackOff): .*registry says no/);
+    expect(timeline(pod)).toContainEqual(
+      expect.objectContaining({
+        kind: 'image',
+        step: `pull ${missing}`,
+        container: 'app',
+        result: 'ErrImagePull',
+      }),
+    );
+  });
+
   it('a failing liveness probe: the kill, the probe threshold and when it failed', async () => {
     mock.onExec('app', (cmd) => (cmd[0] === 'check' ? { exitCode: 1, stdout: 'unhealthy' } : undefined));
     const pod = testPod('liveness', {
