@@ -234,7 +234,7 @@ export function explainPod(x: ExplainInput): Explanation {
 
   out.summary =
     out.waiting.find((w) => !w.startsWith('in progress')) ??
-    out.waiting[0] ??
+    (inner.length > 0 ? out.waiting[0] : undefined) ??
     (out.actions[0]
       ? `${out.actions[0].action}${out.actions[0].container ? ` ${out.actions[0].container}` : ''}: ${out.actions[0].why}`
       : 'nothing to do: every container is as it should be');

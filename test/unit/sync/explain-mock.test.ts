@@ -132,7 +132,10 @@ describe('explain and timeline on the sync core', () => {
     );
     expect(x.actions).toContainEqual({ action: 'wait', container: 'app', why: x.summary });
     expect(x.containers.app).toMatch(/^exited with code 3 .*restarted 1 time\(s\)/);
-    const backoff = timeline(pod).find((e) => e.kind === 'event' && e.step === 'BackOff');
+    // Explain predicts the back-off; the worker's next pass records its BackOff event.
+    const backoff = await h.waitFor('the BackOff event', () =>
+      timeline(pod).find((e) => e.kind === 'event' && e.step === 'BackOff'),
+    );
     expect(backoff?.detail).toMatch(/^Back-off restarting failed container app in pod crash_default/);
   });
 
