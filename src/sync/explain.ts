@@ -214,7 +214,7 @@ export function explainPod(x: ExplainInput): Explanation {
     const gate = a.createSandbox ? undefined : startGate(x, n, prev);
     if (gate) {
       out.waiting.push(gate);
-      out.actions.push({ action: 'wait', container: n, why: gate });
+      out.actions.push({ action: 'wait', container: n, why: gate.replace(`container ${n}: `, '') });
     } else {
       out.actions.push({ action: 'start container', container: n, why: r.start[n] ?? '' });
     }

@@ -102,9 +102,10 @@ export function renderExplain(x: ExplainView): string {
     lines.push('', 'the next sync would:');
     for (const a of x.actions) lines.push(`  - ${a.action}${a.container ? ` ${a.container}` : ''}: ${a.why}`);
   }
-  if (x.waiting.length > 0) {
-    lines.push('', 'waiting on:');
-    for (const w of x.waiting) lines.push(`  - ${w}`);
+  const waiting = x.waiting.filter((w) => w !== x.summary);
+  if (waiting.length > 0) {
+    lines.push('', 'also waiting on:');
+    for (const w of waiting) lines.push(`  - ${w}`);
   }
   const names = Object.keys(x.containers);
   if (names.length > 0) {

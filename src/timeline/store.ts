@@ -153,7 +153,7 @@ export class TimelineStore implements TimelineSink {
       {
         kind: 'watch',
         step: 'observed running',
-        detail: `pod start ${o.totalSeconds.toFixed(3)}s after creation; SLI ${o.sliSeconds === undefined ? 'n/a (stateful pod)' : `${o.sliSeconds.toFixed(3)}s`} (image pulls ${o.imagePullSeconds.toFixed(3)}s, init containers ${o.initSeconds.toFixed(3)}s excluded)`,
+        detail: `started ${o.totalSeconds.toFixed(3)}s after creation, SLI ${o.sliSeconds === undefined ? 'n/a (stateful)' : `${o.sliSeconds.toFixed(3)}s`} (pulls ${o.imagePullSeconds.toFixed(3)}s, init ${o.initSeconds.toFixed(3)}s excluded)`,
       },
       false,
     );

@@ -130,7 +130,11 @@ describe('explain and timeline on the sync core', () => {
     expect(x.summary).toMatch(
       /^container app: back-off 10s restarting failed container \(CrashLoopBackOff\), \d+s left; it exited with code 3 at \S+Z$/,
     );
-    expect(x.actions).toContainEqual({ action: 'wait', container: 'app', why: x.summary });
+    expect(x.actions).toContainEqual({
+      action: 'wait',
+      container: 'app',
+      why: x.summary.slice('container app: '.length),
+    });
     expect(x.containers.app).toMatch(/^exited with code 3 .*restarted 1 time\(s\)/);
     // Explain predicts the back-off; the worker's next pass records its BackOff event.
     const backoff = await h.waitFor('the BackOff event', () =>

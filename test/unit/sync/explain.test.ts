@@ -4,6 +4,7 @@ import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../../../src/cri/
 import { explainPod, explainRejection } from '../../../src/sync/explain.js';
 import { containerHash } from '../../../src/sync/hash.js';
 import { crashBackoffKey } from '../../../src/sync/kuberuntime/container.js';
+import { renderExplain } from '../../../src/timeline/render.js';
 import { Backoff } from '../../../src/util/backoff.js';
 
 // The pure explain: the words for a running container whose liveness probe failed (the moment
@@ -145,6 +146,49 @@ describe('explainRejection', () => {
       }),
     ).toBe(
       "not admitted: NodeAffinity: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+    );
+  });
+});
+
+describe('renderExplain', () => {
+  it('puts the answer first, then the next actions, other waits and each container', () => {
+    const text = renderExplain({
+      pod: 'ns/p',
+      uid: 'u1',
+      state: 'sync',
+      summary: 'container c: back-off 20s restarting failed container (CrashLoopBackOff), 12s left',
+      actions: [
+        {
+          action: 'wait',
+          container: 'c',
+          why: 'back-off 20s restarting failed container (CrashLoopBackOff), 12s left',
+        },
+      ],
+      waiting: [
+        'container c: back-off 20s restarting failed container (CrashLoopBackOff), 12s left',
+        'in progress: pull busybox for side, for 3s (since 2026-01-01T00:00:00.000Z)',
+      ],
+      containers: {
+        c: 'exited with code 1 (Error) at 2026-01-01T00:00:00.000Z, restarted 2 time(s)',
+        side: 'not created yet',
+      },
+    });
+    expect(text).toBe(
+      [
+        'pod ns/p (uid u1), worker state: sync',
+        '=> container c: back-off 20s restarting failed container (CrashLoopBackOff), 12s left',
+        '',
+        'the next sync would:',
+        '  - wait c: back-off 20s restarting failed container (CrashLoopBackOff), 12s left',
+        '',
+        'also waiting on:',
+        '  - in progress: pull busybox for side, for 3s (since 2026-01-01T00:00:00.000Z)',
+        '',
+        'containers:',
+        '  c     exited with code 1 (Error) at 2026-01-01T00:00:00.000Z, restarted 2 time(s)',
+        '  side  not created yet',
+        '',
+      ].join('\n'),
     );
   });
 });
