@@ -165,10 +165,12 @@ export function explainPod(x: ExplainInput): Explanation {
     containers: {},
   };
   for (const c of allContainers(pod)) out.containers[c.name] = containerState(x, c);
-  // Steps in flight; a worker pass only when nothing inside it is (it holds the pulls and calls).
+  // Steps in flight; a worker pass (which holds the pulls and calls) only when nothing inside it
+  // is open and it has run for a while: a pass of a few milliseconds is no answer.
   const open = x.timeline.filter((e) => e.open);
   const inner = open.filter((e) => e.kind !== 'worker');
-  for (const e of inner.length > 0 ? inner : open) {
+  const slowPasses = open.filter((e) => e.kind === 'worker' && x.monoNow - e.at >= 5_000);
+  for (const e of inner.length > 0 ? inner : slowPasses) {
     out.waiting.push(
       `in progress: ${e.step}${e.container ? ` for ${e.container}` : ''}, for ${secs(x.monoNow - e.at)} (since ${e.time})`,
     );

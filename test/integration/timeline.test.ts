@@ -201,6 +201,7 @@ describe('pod timeline and explain through the apiserver node proxy', () => {
       },
       60_000,
     );
+    console.log(`$ kubelet-ts explain pod init -n ${ns}\n${out}`);
     expect(out).toMatch(
       /=> blocked: init container migrate is running and has not completed \(running since \S+Z\)/,
     );
