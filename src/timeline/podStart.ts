@@ -38,7 +38,9 @@ export function isStatefulPod(pod: Pod): boolean {
 }
 
 /** Upstream calculateImagePullingTime: the union of the pulls' intervals (ms). */
-export function imagePullingMs(entries: readonly TimelineEntry[]): number {
+export function imagePullingMs(
+  entries: readonly Pick<TimelineEntry, 'kind' | 'step' | 'at' | 'durationMs'>[],
+): number {
   const pulls = entries
     .filter((e) => e.kind === 'image' && e.step.startsWith('pull ') && e.durationMs !== undefined)
     .map((e) => [e.at, e.at + (e.durationMs ?? 0)] as const)
@@ -72,7 +74,7 @@ export function initContainersMs(pod: Pod): number {
 /** The observation for a pod the watch now sees started at `whenMs` (epoch ms). */
 export function podStartObservation(
   pod: Pod,
-  entries: readonly TimelineEntry[],
+  entries: readonly Pick<TimelineEntry, 'kind' | 'step' | 'at' | 'durationMs'>[],
   whenMs: number,
 ): PodStartObservation | undefined {
   const created = Date.parse(pod.metadata?.creationTimestamp ?? '');

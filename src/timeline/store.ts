@@ -35,11 +35,14 @@ export interface PodTimeline {
   entries: TimelineEntry[];
 }
 
+/** A stored entry: the wall time is formatted when read, not on the recording path. */
+type Stored = Omit<TimelineEntry, 'time'>;
+
 interface PodRecord {
   uid: string;
   namespace: string;
   name: string;
-  entries: TimelineEntry[];
+  entries: Stored[];
   dropped: number;
   /** Monotonic ms of the newest entry (least recently used pods go first under pressure). */
   lastAt: number;
@@ -188,7 +191,9 @@ export class TimelineStore implements TimelineSink {
   }
 
   private view(p: PodRecord): PodTimeline {
-    const entries = p.entries.map((e) => ({ ...e })).sort((a, b) => a.at - b.at);
+    const entries = p.entries
+      .map((e): TimelineEntry => ({ ...e, time: new Date(this.wall(e.at)).toISOString() }))
+      .sort((a, b) => a.at - b.at);
     return {
       uid: p.uid,
       namespace: p.namespace,
@@ -199,12 +204,12 @@ export class TimelineStore implements TimelineSink {
     };
   }
 
-  private add(uid: string, step: StepInput, open: boolean): TimelineEntry | undefined {
+  private add(uid: string, step: StepInput, open: boolean): Stored | undefined {
     const p = this.pods.get(uid);
     if (!p) return undefined;
     const at = this.clock();
     this.gc(at);
-    const e: TimelineEntry = { ...step, at, time: new Date(this.wall(at)).toISOString() };
+    const e: Stored = { ...step, at };
     if (open) e.open = true;
     p.entries.push(e);
     p.lastAt = at;
