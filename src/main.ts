@@ -4,6 +4,7 @@ import { KubeEventRecorder, restEventSink } from './api/events.js';
 import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
+import { runDebugCli } from './cli/debug.js';
 import { buildKubelet, type Kubelet, StartupError } from './compose/kubelet.js';
 import { startNode } from './compose/node.js';
 import { buildServer } from './compose/server.js';
@@ -123,6 +124,7 @@ async function waitForRuntime(cfg: ResolvedConfig, cri: CriClient, log: Logger, 
  * the pods running. It decides nothing itself.
  */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'timeline' || argv[0] === 'explain') return runDebugCli(argv);
   const configured = configure(argv);
   if (typeof configured === 'number') return configured;
   const cfg = configured.config;
@@ -305,6 +307,7 @@ export async function main(argv: string[]): Promise<number> {
       syncLoop: kubelet.syncLoop,
       hostIPs,
       log,
+      debug: kubelet.debug,
     });
     server = built.server;
     if (built.servingRotator) serverTasks.push(built.servingRotator.run(signal));

@@ -4,6 +4,7 @@ import { ObjectLookups } from '../api/lookups.js';
 import { podQOSClass } from '../api/qos.js';
 import type { RestClient } from '../api/rest.js';
 import { ServiceCache } from '../api/serviceCache.js';
+import type { Pod } from '../api/types.js';
 import {
   CgroupFs,
   CgroupManager,
@@ -180,7 +181,7 @@ export async function buildKubelet(x: KubeletInputs) {
     logger: log,
     resyncMs: cfg.syncFrequencyMs,
   });
-  const { pleg, syncLoop, syncer, podActive, statusManager, probeManager } = core;
+  const { pleg, syncLoop, syncer, podActive, statusManager, probeManager, debug, timeline } = core;
   cgroups.setActivePods(() => syncLoop.activePods());
 
   // Node-pressure eviction.
@@ -245,6 +246,14 @@ export async function buildKubelet(x: KubeletInputs) {
     statusManager,
     probeManager,
     nodePressure,
+    /** The kubelet API's /debug/pods view (timeline, explain, dry run). */
+    debug: {
+      timeline: (ns: string, name: string) => debug.timeline(ns, name),
+      explain: (ns: string, name: string) => debug.explain(ns, name),
+      dryRun: (pod: Pod) => debug.dryRun(pod),
+      monoNow: () => timeline.now(),
+      subscribeStarts: (fn: Parameters<typeof timeline.subscribe>[0]) => timeline.subscribe(fn),
+    },
     /** The long-running loops of the pod side, each until `signal` aborts. */
     run: (signal: AbortSignal): Promise<unknown>[] => [
       logRotator.run(signal),

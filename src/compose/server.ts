@@ -7,6 +7,7 @@ import { fsUsage, nodeUsage } from '../host/procStats.js';
 import { ClientCertificateRotator, servingCertificate } from '../node/certRotation.js';
 import { loadCurrentPair } from '../node/certStore.js';
 import { KubeletAuth } from '../server/auth.js';
+import type { ServerDebug } from '../server/debug.js';
 import { KubeletMetrics } from '../server/metrics.js';
 import { KubeletServer } from '../server/server.js';
 import { StatsProvider } from '../server/stats.js';
@@ -25,6 +26,8 @@ export interface ServerInputs {
   syncLoop: SyncLoop;
   hostIPs: () => string[];
   log: Logger;
+  /** The /debug/pods endpoints (each pod's timeline and explain). */
+  debug?: ServerDebug;
 }
 
 /**
@@ -52,6 +55,12 @@ export async function buildServer(
     ? await loadCurrentPair(cfg.certDir, Date.now(), 'kubelet-server')
     : await servingCert(cfg.tlsCertFile, cfg.tlsPrivateKeyFile, cfg.certDir, cfg.nodeName, x.hostIPs());
   const pods = () => syncLoop.podConfig.all();
+  const metrics = new KubeletMetrics(cfg.nodeName, () => x.pleg.counts());
+  // One source of truth: the pod start histograms come from each pod's timeline.
+  x.debug?.subscribeStarts?.((o) => {
+    metrics.podStartTotalDuration.observe(o.totalSeconds);
+    if (o.sliSeconds !== undefined) metrics.podStartSLIDuration.observe(o.sliSeconds);
+  });
   const server = new KubeletServer({
     address: cfg.address,
     port: cfg.port,
@@ -64,9 +73,10 @@ export async function buildServer(
     tls: x.tls,
     auth,
     cri,
-    metrics: new KubeletMetrics(cfg.nodeName, () => x.pleg.counts()),
+    metrics,
     log,
     enableDebuggingHandlers: cfg.enableDebuggingHandlers,
+    ...(x.debug ? { debug: x.debug } : {}),
     stats: new StatsProvider({
       nodeName: cfg.nodeName,
       nodeStartTime: new Date(Date.now() - process.uptime() * 1000).toISOString(),

@@ -11,6 +11,7 @@ import { forbiddenMessage, requestAttributes } from './attributes.js';
 import type { KubeletAuth } from './auth.js';
 import { writeContainerLog } from './containerLogs.js';
 import type { LogOptions } from './criLog.js';
+import { type ServerDebug, serveDebugPods } from './debug.js';
 import type { KubeletMetrics } from './metrics.js';
 import type { StatsProvider } from './stats.js';
 import { proxyUpgrade, streamOptions } from './streaming.js';
@@ -52,6 +53,8 @@ export interface KubeletServerOptions {
   metrics: KubeletMetrics;
   log: Logger;
   enableDebuggingHandlers: boolean;
+  /** /debug/pods/{ns}/{name}/timeline and /explain (absent: 404). */
+  debug?: ServerDebug;
 }
 
 class HttpError extends Error {
@@ -253,6 +256,12 @@ export class KubeletServer {
       case 'portForward':
         this.debugging(parts[0]);
         throw new HttpError(400, 'Upgrade request required');
+      case 'debug': {
+        this.debugging('debug');
+        const r = await serveDebugPods(this.o.debug, parts, q, req);
+        send(res, r.code, r.body, r.type);
+        return;
+      }
       default:
         throw new HttpError(404, '404 page not found');
     }

@@ -3,11 +3,13 @@ import type { CriClient } from '../cri/client.js';
 import { Pleg } from '../cri/pleg.js';
 import { LifecycleHandlerRunner, ProbeManager, type ProbeRunMetric } from '../probes/index.js';
 import { type StatusApi, StatusManager } from '../status/manager.js';
+import { TimelineStore } from '../timeline/store.js';
 import type { Logger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { VolumeManager } from '../volumes/manager.js';
 import type { ActuatedState } from './actuatedState.js';
 import type { AdmissionNode } from './admission.js';
+import { PodDebug } from './debug.js';
 import type { EnvLookup } from './env.js';
 import type { EventSink } from './events.js';
 import type { ImageManager } from './images.js';
@@ -17,6 +19,7 @@ import { type MirrorPodApi, MirrorPods } from './mirrorPods.js';
 import { podFullName } from './podConfig.js';
 import { SyncLoop } from './syncLoop.js';
 import type { PodCgroupHooks } from './syncTypes.js';
+import { traceCri, traceEvents, traceStatusApi } from './trace.js';
 
 export interface SyncCoreInputs {
   cri: CriClient;
@@ -42,6 +45,8 @@ export interface SyncCoreInputs {
   housekeepingMs?: number;
   resyncMs?: number;
   observeProbe?: (m: ProbeRunMetric) => void;
+  /** Each pod's lifecycle timeline (default: a store with the default bounds). */
+  timeline?: TimelineStore;
 }
 
 /**
@@ -52,40 +57,55 @@ export interface SyncCoreInputs {
  */
 export function createSyncCore(x: SyncCoreInputs) {
   const log = x.logger;
+  // The timeline observes the seams: events, status patches, CRI calls, images, volumes, probes.
+  const timeline = x.timeline ?? new TimelineStore();
+  const events = traceEvents(x.events, timeline);
+  x.images.setTimeline(timeline);
+  x.volumes.setTimeline(timeline);
+  let syncLoop: SyncLoop | undefined;
+  const containerOwner = (id: string) => {
+    const cache = syncLoop?.runtimeCache;
+    for (const uid of cache?.uids() ?? []) {
+      const c = cache?.get(uid)?.containers.find((s) => s.id === id);
+      if (c) return { uid, container: c.name };
+    }
+    return undefined;
+  };
   const pleg = new Pleg({
     cri: x.cri,
     ...(log ? { logger: log } : {}),
     ...(x.relistPeriodMs !== undefined ? { relistPeriodMs: x.relistPeriodMs } : {}),
   });
   const statusManager = new StatusManager({
-    client: x.statusApi,
+    client: traceStatusApi(x.statusApi, timeline),
     ...(log ? { log } : {}),
     // A static pod's status goes to its mirror pod.
     mirrorUidOf: (pod: Pod): string | undefined =>
-      syncLoop.podConfig.mirrorPod(podFullName(pod))?.metadata?.uid,
+      syncLoop?.podConfig.mirrorPod(podFullName(pod))?.metadata?.uid,
   });
   const probeManager = new ProbeManager({
     exec: x.cri,
-    events: x.events,
+    events,
     podStatus: (uid) => statusManager.getPodStatus(uid),
     ...(log ? { logger: log } : {}),
     ...(x.observeProbe ? { observe: x.observeProbe } : {}),
   });
   const syncer = new PodSyncer({
-    cri: x.cri,
+    cri: traceCri(x.cri, timeline, containerOwner),
     images: x.images,
     volumes: x.volumes,
-    events: x.events,
+    events,
+    timeline,
     envLookup: x.envLookup,
     hostIPs: x.hostIPs,
     criLimiter: new Semaphore(x.criConcurrency),
     probes: { liveness: probeManager.liveness, startup: probeManager.startup },
-    hooks: new LifecycleHandlerRunner({ exec: x.cri, events: x.events }),
+    hooks: new LifecycleHandlerRunner({ exec: x.cri, events }),
     config: x.syncer,
     ...(x.actuated ? { actuated: x.actuated } : {}),
     ...(log ? { logger: log } : {}),
   });
-  const syncLoop: SyncLoop = new SyncLoop({
+  syncLoop = new SyncLoop({
     nodeName: x.syncer.nodeName,
     cri: x.cri,
     pleg,
@@ -93,7 +113,8 @@ export function createSyncCore(x: SyncCoreInputs) {
     images: x.images,
     volumes: x.volumes,
     statusManager,
-    events: x.events,
+    events,
+    timeline,
     runtimeName: x.runtimeName,
     hostIPs: x.hostIPs,
     admissionNode: x.admissionNode,
@@ -103,7 +124,7 @@ export function createSyncCore(x: SyncCoreInputs) {
       ? new MirrorPods({
           api: x.mirrorApi,
           nodeName: x.syncer.nodeName,
-          mirrorOf: (fullName: string): Pod | undefined => syncLoop.podConfig.mirrorPod(fullName),
+          mirrorOf: (fullName: string): Pod | undefined => syncLoop?.podConfig.mirrorPod(fullName),
           ...(log ? { logger: log } : {}),
         })
       : undefined,
@@ -112,7 +133,17 @@ export function createSyncCore(x: SyncCoreInputs) {
     housekeepingMs: x.housekeepingMs,
   });
   pleg.subscribe((ev) => syncLoop.onPlegEvent(ev));
-  probeManager.subscribe((u) => syncLoop.syncSoon(u.podUid));
+  const loop = syncLoop;
+  probeManager.subscribe((u) => loop.syncSoon(u.podUid));
+  probeManager.subscribe((u) => {
+    const c = containerOwner(u.containerId);
+    timeline.record(u.podUid, {
+      kind: 'probe',
+      step: `${u.type} ${u.result}`,
+      ...(c ? { container: c.container } : {}),
+      result: u.result === 'Failure' ? 'Failure' : 'ok',
+    });
+  });
   // A terminal phase may be reported once the pod's worker stopped all its containers.
   const podActive = (uid: string): boolean => {
     const st = syncLoop.workers.state(uid);
@@ -125,6 +156,15 @@ export function createSyncCore(x: SyncCoreInputs) {
     probeManager,
     syncer,
     syncLoop,
+    timeline,
+    /** Each pod's timeline and explain (the kubelet API's /debug/pods). */
+    debug: new PodDebug({
+      syncLoop,
+      syncer,
+      probes: probeManager,
+      timeline,
+      admissionNode: x.admissionNode,
+    }),
     podActive,
     activePods: (): Pod[] => syncLoop.activePods(),
   };

@@ -2,6 +2,7 @@ import { containerRef } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import type { PodSandboxConfig } from '../cri/types.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { Backoff } from '../util/backoff.js';
 import { errorMessage } from '../util/errors.js';
 import { Semaphore } from '../util/semaphore.js';
@@ -65,6 +66,7 @@ export class ImageManager {
   private readonly backoff = new Backoff(10_000, 300_000);
   private readonly lastError = new Map<string, string>();
   private readonly pulls: Semaphore;
+  private timeline: TimelineSink = noTimeline;
 
   constructor(
     private readonly cri: CriClient,
@@ -76,6 +78,11 @@ export class ImageManager {
   }
   private readonly now: () => number;
 
+  /** Where image checks and pulls are recorded (each pod's lifecycle timeline). */
+  setTimeline(t: TimelineSink): void {
+    this.timeline = t;
+  }
+
   async ensureImage(
     pod: Pod,
     c: Container,
@@ -84,6 +91,8 @@ export class ImageManager {
   ): Promise<EnsuredImage> {
     const ref = containerRef(pod, c.name);
     const raw = c.image ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    const step = { kind: 'image' as const, step: `image ${raw}`, container: c.name };
     const refError = imageRefError(raw);
     if (refError) {
       const msg = `Failed to apply default image tag "${raw}": couldn't parse image name "${raw}": ${refError}`;
@@ -101,11 +110,13 @@ export class ImageManager {
       throw new SyncError('ImageInspectError', msg);
     }
     if (present?.id && policy !== 'Always') {
+      this.timeline.record(uid, { ...step, result: 'ok', detail: 'already present on machine' });
       this.events.event(ref, 'Normal', 'Pulled', `Container image "${raw}" already present on machine`);
       return { imageRef: present.id, uid: uidOf(present.uid), username: present.username };
     }
     if (policy === 'Never') {
       const msg = `Container image "${raw}" is not present with pull policy of Never`;
+      this.timeline.record(uid, { ...step, result: 'ErrImageNeverPull', detail: msg });
       this.events.event(ref, 'Warning', 'ErrImageNeverPull', msg);
       throw new SyncError('ErrImageNeverPull', msg);
     }
@@ -114,10 +125,12 @@ export class ImageManager {
       const msg = `Back-off pulling image "${raw}"`;
       this.events.event(ref, 'Normal', 'BackOff', msg);
       const prev = this.lastError.get(key);
+      this.timeline.record(uid, { ...step, result: 'ImagePullBackOff', detail: prev ?? msg });
       throw new BackoffError('ImagePullBackOff', prev ? `${msg}: ErrImagePull: ${prev}` : msg);
     }
     this.events.event(ref, 'Normal', 'Pulling', `Pulling image "${raw}"`);
     const queued = performance.now();
+    const end = this.timeline.begin(uid, { ...step, step: `pull ${raw}` });
     try {
       const release = await this.pulls.acquire(signal);
       const started = performance.now();
@@ -131,6 +144,10 @@ export class ImageManager {
       this.backoff.reset(key);
       this.lastError.delete(key);
       const st = await this.cri.imageStatus(imageRef, { signal }).catch(() => null);
+      end(
+        'ok',
+        `${st?.size ?? 0} bytes in ${goDuration(done - started)} (${goDuration(done - queued)} including waiting)`,
+      );
       this.events.event(
         ref,
         'Normal',
@@ -139,7 +156,10 @@ export class ImageManager {
       );
       return { imageRef: st?.id || imageRef, uid: uidOf(st?.uid ?? null), username: st?.username ?? '' };
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal?.aborted) {
+        end('Cancelled');
+        throw err;
+      }
       const text = err instanceof Error ? err.message.replace(/^CRI PullImage: /, '') : String(err);
       this.backoff.next(key, this.now());
       this.lastError.set(key, text);
@@ -150,6 +170,7 @@ export class ImageManager {
         : /^SignatureValidationFailed/.test(text)
           ? 'SignatureValidationFailed'
           : 'ErrImagePull';
+      end(reason, text);
       throw new SyncError(reason, text);
     }
   }

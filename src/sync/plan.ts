@@ -2,6 +2,9 @@ import { containerShouldRestart, isSidecar } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus, SandboxStatus } from '../cri/runtimeState.js';
 import { hashContainerValue, parseContainerHash } from './hash.js';
+import { exitWords, type PlanReasons, policyWords, setOnce } from './planReasons.js';
+
+export type { PlanReasons } from './planReasons.js';
 
 /**
  * PURE: what to do with a pod given its spec and the runtime's view of it — upstream's
@@ -47,6 +50,8 @@ export interface PodActions {
   containersToKill: KillAction[];
   /** Everything is done: initialization finished (or no init containers). */
   initialized: boolean;
+  /** Why each action was decided, in words (the explain endpoint; never read by the syncer). */
+  reasons: PlanReasons;
 }
 
 const newest = (rt: PodRuntimeStatus | undefined, name: string): ContainerRuntimeStatus | undefined =>
@@ -54,16 +59,25 @@ const newest = (rt: PodRuntimeStatus | undefined, name: string): ContainerRuntim
 
 /** Upstream PodSandboxChanged: [changed, attempt, sandboxId]. */
 export function podSandboxChanged(pod: Pod, rt: PodRuntimeStatus | undefined): [boolean, number, string] {
+  const [changed, attempt, id] = sandboxCheck(pod, rt);
+  return [changed, attempt, id];
+}
+
+/** PodSandboxChanged with the rule that decided, in words. */
+function sandboxCheck(pod: Pod, rt: PodRuntimeStatus | undefined): [boolean, number, string, string] {
   const sandboxes: SandboxStatus[] = rt?.sandboxes ?? [];
   const first = sandboxes[0];
-  if (!first) return [true, 0, ''];
+  if (!first) return [true, 0, '', 'the pod has no sandbox yet'];
+  const short = first.id.slice(0, 13);
   const readyCount = sandboxes.filter((s) => s.ready).length;
-  if (readyCount > 1) return [true, first.attempt + 1, first.id];
-  if (!first.ready) return [true, first.attempt + 1, first.id];
+  if (readyCount > 1) return [true, first.attempt + 1, first.id, `the pod has ${readyCount} ready sandboxes`];
+  if (!first.ready) return [true, first.attempt + 1, first.id, `sandbox ${short} is not ready`];
   const hostNetwork = pod.spec?.hostNetwork === true;
-  if (first.hostNetwork !== hostNetwork) return [true, first.attempt + 1, first.id];
-  if (!hostNetwork && first.ips.length === 0) return [true, first.attempt + 1, first.id];
-  return [false, first.attempt, first.id];
+  if (first.hostNetwork !== hostNetwork)
+    return [true, first.attempt + 1, first.id, `the pod's hostNetwork changed to ${hostNetwork}`];
+  if (!hostNetwork && first.ips.length === 0)
+    return [true, first.attempt + 1, first.id, `sandbox ${short} has no IP address`];
+  return [false, first.attempt, first.id, ''];
 }
 
 /**
@@ -127,13 +141,17 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
   }
   let isPreviouslyInitialized = podHasInitialized;
   const toStart: number[] = [];
+  const why = (i: number, text: string) => setOnce(a.reasons.start, inits[i]!.name, text);
 
   for (let i = inits.length - 1; i >= 0; i--) {
     const c = inits[i]!;
     const s = newest(rt, c.name);
     const sidecar = isSidecar(c);
     if (!s) {
-      if (isPreviouslyInitialized && sidecar) toStart.push(i);
+      if (isPreviouslyInitialized && sidecar) {
+        toStart.push(i);
+        why(i, `sidecar ${c.name} has not started yet`);
+      }
       continue;
     }
     if (isPreviouslyInitialized && !sidecar) continue;
@@ -141,6 +159,7 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
     switch (s.state) {
       case 'created':
         toStart.push(i);
+        why(i, `init container ${c.name} was created but not started`);
         break;
       case 'running': {
         if (!sidecar) break;
@@ -155,11 +174,15 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
               reason: 'StartupProbe',
             });
             toStart.push(i);
+            why(i, `sidecar ${c.name} failed its startup probe`);
             break;
           }
         }
         if (i === inits.length - 1) podHasInitialized = true;
-        else if (!isPreviouslyInitialized) toStart.push(i + 1);
+        else if (!isPreviouslyInitialized) {
+          toStart.push(i + 1);
+          why(i + 1, `sidecar ${c.name} before it has started`);
+        }
         if (hashChanged(c, s)) {
           a.containersToKill.push({
             id: s.id,
@@ -168,6 +191,7 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
             reason: '',
           });
           toStart.push(i);
+          why(i, `the definition of ${c.name} changed`);
           break;
         }
         if (c.livenessProbe && input.liveness(s.id) === 'Failure') {
@@ -178,29 +202,35 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
             reason: 'LivenessProbe',
           });
           toStart.push(i);
+          why(i, `sidecar ${c.name} failed its liveness probe`);
         }
         break;
       }
       case 'exited':
         if (sidecar) {
           toStart.push(i);
+          why(i, `sidecar ${c.name} ${exitWords(s)}; sidecars are always restarted`);
         } else if (isInitContainerFailed(s)) {
           if (!shouldContainerBeRestarted(c, pod, rt)) {
             a.killPod = true;
+            a.reasons.killPod = `init container ${c.name} ${exitWords(s)} and ${policyWords(c, pod)} does not restart it: the pod failed`;
             a.initContainersToStart = [];
             return false;
           }
           toStart.push(i);
+          why(i, `init container ${c.name} ${exitWords(s)}; ${policyWords(c, pod)} restarts it`);
         } else if (i === inits.length - 1) {
           podHasInitialized = true;
         } else {
           toStart.push(i + 1);
+          why(i + 1, `init container ${c.name} completed`);
         }
         break;
       default:
         // Only the container-level policy: there is no exit code for the rules.
         if (!sidecar && !restartsByPolicy(c, pod)) {
           a.killPod = true;
+          a.reasons.killPod = `init container ${c.name} is in "${s.state}" state and ${policyWords(c, pod)} does not restart it`;
           a.initContainersToStart = [];
           return false;
         }
@@ -211,12 +241,22 @@ function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {
           reason: 'Unknown',
         });
         toStart.push(i);
+        why(i, `init container ${c.name} is in "${s.state}" state`);
     }
     if (!isPreviouslyInitialized) isPreviouslyInitialized = true;
   }
-  if (!isPreviouslyInitialized) toStart.push(0);
+  if (!isPreviouslyInitialized) {
+    toStart.push(0);
+    why(0, 'the first init container has not started yet');
+  }
   const ordered = [...new Set(toStart)].sort((x, y) => x - y);
   a.initContainersToStart = ordered.map((i) => inits[i]!.name);
+  if (!podHasInitialized) {
+    const running = inits.find((c) => !isSidecar(c) && newest(rt, c.name)?.state === 'running');
+    a.reasons.blocked = running
+      ? `init container ${running.name} is running and has not completed`
+      : 'init containers have not completed';
+  }
   return podHasInitialized;
 }
 
@@ -225,7 +265,7 @@ export function computePodActions(input: PlanInput): PodActions {
   const containers = pod.spec?.containers ?? [];
   const inits = pod.spec?.initContainers ?? [];
   const restartPolicy = pod.spec?.restartPolicy ?? 'Always';
-  const [changed, attempt, sandboxId] = podSandboxChanged(pod, rt);
+  const [changed, attempt, sandboxId, sandboxWhy] = sandboxCheck(pod, rt);
   const a: PodActions = {
     killPod: changed,
     createSandbox: changed,
@@ -237,11 +277,15 @@ export function computePodActions(input: PlanInput): PodActions {
     ephemeralContainersToStart: [],
     containersToKill: [],
     initialized: false,
+    reasons: { start: {}, idle: {} },
   };
 
   if (changed) {
+    a.reasons.sandbox = sandboxWhy;
+    a.reasons.killPod = sandboxWhy;
     if (restartPolicy === 'Never' && attempt !== 0 && (rt?.containers.length ?? 0) !== 0) {
       a.createSandbox = false;
+      a.reasons.killPod = `${sandboxWhy}; with restartPolicy Never the pod is not started again`;
       return a;
     }
     // Containers that run once (OnFailure, the container's policy winning) and succeeded stay done.
@@ -250,18 +294,27 @@ export function computePodActions(input: PlanInput): PodActions {
     const toStart = containers.filter((c) => !(runOnce(c) && containerSucceeded(c, rt))).map((c) => c.name);
     if (toStart.length === 0) {
       // Initialization finished and nothing to run: only kill, no new sandbox.
-      const probe: PodActions = { ...a, containersToKill: [], initContainersToStart: [] };
+      const probe: PodActions = {
+        ...a,
+        containersToKill: [],
+        initContainersToStart: [],
+        reasons: { start: {}, idle: {} },
+      };
       if (computeInitContainerActions(input, probe)) {
         a.createSandbox = false;
         a.initialized = true;
+        a.reasons.killPod = `${sandboxWhy}; every container completed, so no new sandbox`;
         return a;
       }
     }
     if (inits.length > 0) {
       a.initContainersToStart = [inits[0]!.name];
+      a.reasons.start[inits[0]!.name] = `the first init container, in a new sandbox (${sandboxWhy})`;
+      a.reasons.blocked = 'init containers run first in the new sandbox';
       return a;
     }
     a.containersToStart = toStart;
+    for (const n of toStart) a.reasons.start[n] = `in a new sandbox (${sandboxWhy})`;
     a.initialized = true;
     return a;
   }
@@ -279,6 +332,11 @@ export function computePodActions(input: PlanInput): PodActions {
     const s = newest(rt, c.name);
     if (s?.state !== 'running') {
       if (shouldContainerBeRestarted(c, pod, rt)) {
+        a.reasons.start[c.name] = !s
+          ? `container ${c.name} has not been started yet`
+          : s.state === 'exited'
+            ? `container ${c.name} ${exitWords(s)}; ${policyWords(c, pod)} restarts it`
+            : `container ${c.name} is in "${s.state}" state`;
         if (s && s.state === 'unknown') {
           a.containersToKill.push({
             id: s.id,
@@ -288,6 +346,10 @@ export function computePodActions(input: PlanInput): PodActions {
           });
         }
         a.containersToStart.push(c.name);
+      } else {
+        a.reasons.idle[c.name] = pod.metadata?.deletionTimestamp
+          ? 'the pod is being deleted'
+          : `container ${c.name} ${s ? exitWords(s) : 'never ran'}; ${policyWords(c, pod)} does not restart it`;
       }
       continue;
     }
@@ -306,16 +368,19 @@ export function computePodActions(input: PlanInput): PodActions {
       reason = 'StartupProbe';
     } else {
       keepCount++;
+      a.reasons.idle[c.name] = `container ${c.name} is running`;
       continue;
     }
     if (restart) {
       message = `${message}, will be restarted`;
       a.containersToStart.push(c.name);
+      a.reasons.start[c.name] = message;
     }
     a.containersToKill.push({ id: s.id, name: c.name, message, reason });
   }
   if (keepCount === 0 && a.containersToStart.length === 0) {
     a.killPod = true;
+    a.reasons.killPod = 'no container is running or will be restarted: the pod is done';
     // Sidecars must not keep a finished pod alive.
     a.initContainersToStart = [];
   }

@@ -3,6 +3,7 @@ import type { Pod } from '../api/types.js';
 import { needToReconcilePodReadiness } from '../status/conditions.js';
 import { rejectedPodStatus } from '../status/generate.js';
 import type { StatusManager } from '../status/manager.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import type { AdmissionNode } from './admission.js';
 import { podDesc } from './criConfig.js';
@@ -28,6 +29,14 @@ export interface PodLifecycleDeps {
   /** One static pod per full name; the new UID of an edited manifest waits for the old one. */
   staticPods?: StaticPodTracker;
   logger?: Logger;
+  /** Where admission verdicts and kill requests are recorded. */
+  timeline?: TimelineSink;
+}
+
+/** Why admission refused a pod (the status reason and message). */
+export interface Rejection {
+  reason: string;
+  message: string;
 }
 
 /**
@@ -36,13 +45,20 @@ export interface PodLifecycleDeps {
  * (eviction, preemption, deadlines). Upstream: Kubelet.HandlePod*, GetActivePods, killPodNow.
  */
 export class PodLifecycle {
-  private readonly rejected = new Set<string>();
+  private readonly rejected = new Map<string, Rejection>();
   private readonly d: PodLifecycleDeps;
   private readonly log: Logger;
+  private readonly timeline: TimelineSink;
 
   constructor(d: PodLifecycleDeps) {
     this.d = d;
     this.log = d.logger ?? silentLogger;
+    this.timeline = d.timeline ?? noTimeline;
+  }
+
+  /** Admission's refusal of a pod, if it was refused. */
+  rejection(uid: string): Rejection | undefined {
+    return this.rejected.get(uid);
   }
 
   /** Asks for a sync of a pod (probe result changes). */
@@ -55,6 +71,12 @@ export class PodLifecycle {
     const pod = this.d.podConfig.get(uid);
     if (!pod) return;
     if (kill.status) this.d.handlers.setOverride(uid, kill.status);
+    this.timeline.record(uid, {
+      kind: 'kill',
+      step: 'kill requested',
+      result: kill.status?.reason ?? 'kubelet',
+      detail: `${kill.status?.message ?? 'by the kubelet'}${kill.graceSeconds !== undefined ? ` (grace ${kill.graceSeconds}s)` : ''}`,
+    });
     this.d.workers.update(uid, { pod, kill });
   }
 
@@ -100,8 +122,14 @@ export class PodLifecycle {
             this.activePods().filter((p) => p.metadata?.uid !== uid),
             this.d.admissionNode(),
           );
+          this.timeline.record(uid, {
+            kind: 'admission',
+            step: verdict.admit ? 'admitted' : 'rejected',
+            result: verdict.admit ? 'ok' : verdict.reason,
+            ...(verdict.admit ? {} : { detail: verdict.message }),
+          });
           if (!verdict.admit) {
-            this.rejected.add(uid);
+            this.rejected.set(uid, { reason: verdict.reason, message: verdict.message });
             this.d.events.event(podRef(pod), 'Warning', verdict.reason, verdict.message);
             this.d.statusManager.setPodStatus(pod, rejectedPodStatus(pod, verdict.reason, verdict.message));
             this.log.info({ pod: podDesc(pod), reason: verdict.reason }, 'pod rejected by admission');

@@ -4,6 +4,7 @@ import type { Pleg, PlegEvent } from '../cri/pleg.js';
 import { RuntimeCache } from '../cri/runtimeCache.js';
 import type { PodRuntimeStatus } from '../cri/runtimeState.js';
 import type { StatusManager } from '../status/manager.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { sleep } from '../util/abort.js';
 import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
@@ -14,12 +15,13 @@ import { Housekeeping } from './housekeeping.js';
 import type { ImageManager } from './images.js';
 import type { PodSyncer } from './kuberuntime/manager.js';
 import type { MirrorPods } from './mirrorPods.js';
-import { PodConfig } from './podConfig.js';
+import { PodConfig, type PodOp } from './podConfig.js';
 import { PodLifecycle } from './podLifecycle.js';
 import { PodSyncHandlers } from './podSync.js';
 import { type KillRequest, PodWorkers } from './podWorkers.js';
 import { StaticPodTracker } from './staticPodTracker.js';
 import type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
+import { traceHandlers } from './trace.js';
 
 export type { PodCgroupHooks, ProbeStatusView } from './syncTypes.js';
 
@@ -43,6 +45,8 @@ export interface SyncLoopDeps {
   now?: () => number;
   resyncMs?: number;
   housekeepingMs?: number;
+  /** Each pod's lifecycle timeline: watch receipt, admission, worker passes, kills. */
+  timeline?: TimelineSink;
 }
 
 /**
@@ -64,14 +68,19 @@ export class SyncLoop {
   private readonly d: SyncLoopDeps;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly timeline: TimelineSink;
 
   constructor(d: SyncLoopDeps) {
     this.d = d;
     this.log = d.logger ?? silentLogger;
     this.now = d.now ?? Date.now;
+    this.timeline = d.timeline ?? noTimeline;
     this.startedAt = this.now();
     this.runtimeCache = new RuntimeCache(d.cri, d.pleg);
-    this.podConfig = new PodConfig((op, pod) => this.lifecycle.handle(op, pod));
+    this.podConfig = new PodConfig((op, pod) => {
+      this.observe(op, pod);
+      this.lifecycle.handle(op, pod);
+    });
     this.handlers = new PodSyncHandlers({
       ...d,
       runtimeCache: this.runtimeCache,
@@ -81,7 +90,7 @@ export class SyncLoop {
     this.workers = new PodWorkers({
       logger: this.log,
       resyncMs: d.resyncMs ?? 60_000,
-      handlers: this.handlers,
+      handlers: d.timeline ? traceHandlers(this.handlers, d.timeline) : this.handlers,
     });
     this.staticPods = new StaticPodTracker({
       state: (uid) => this.workers.state(uid),
@@ -108,6 +117,40 @@ export class SyncLoop {
       runtimeCache: this.runtimeCache,
       staticPods: this.staticPods,
     });
+  }
+
+  /** Records a pod config change in the pod's timeline (watch receipt, deletion, removal). */
+  private observe(op: PodOp, pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const t = this.timeline;
+    switch (op) {
+      case 'ADD':
+        t.pod(uid, pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+        t.record(uid, {
+          kind: 'watch',
+          step: 'ADD',
+          detail: `created ${pod.metadata?.creationTimestamp ?? '?'}${pod.metadata?.deletionTimestamp ? ', already deleting' : ''}`,
+        });
+        break;
+      case 'UPDATE':
+        t.record(uid, { kind: 'watch', step: 'UPDATE' });
+        break;
+      case 'DELETE':
+        t.record(uid, {
+          kind: 'kill',
+          step: 'deletion requested',
+          result: 'API',
+          detail: `deletionTimestamp ${pod.metadata?.deletionTimestamp}, grace ${pod.metadata?.deletionGracePeriodSeconds ?? '?'}s`,
+        });
+        break;
+      case 'REMOVE':
+        t.record(uid, { kind: 'watch', step: 'REMOVE', detail: 'gone from the API' });
+        t.gone(uid);
+        break;
+      default:
+        break;
+    }
+    if (op !== 'REMOVE') t.observed(pod);
   }
 
   /** Runs housekeeping until `signal` aborts (the workers run on their own). */

@@ -35,6 +35,11 @@ export class Backoff {
     return delayMs;
   }
 
+  /** When `key` was last updated (the event time `next` was given), if it has an entry. */
+  lastUpdate(key: string): number | undefined {
+    return this.entries.get(key)?.lastUpdate;
+  }
+
   /** True while `eventTime` + the current delay of `key` is still in the future. */
   isInBackOffSince(key: string, eventTime: number, now: number): boolean {
     const e = this.entries.get(key);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { NodeAllocatable } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
+import { noTimeline, type TimelineSink } from '../timeline/types.js';
 import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { memoryToBytes } from '../util/quantity.js';
@@ -89,6 +90,9 @@ export class VolumeManager {
   private readonly log: Logger;
   /** Refreshes of published volumes in flight, by volume directory. */
   private readonly refreshing = new Map<string, Promise<void>>();
+  private timeline: TimelineSink = noTimeline;
+  /** Volumes whose first set-up is recorded, by pod UID (later re-writes are not). */
+  private readonly recorded = new Map<string, Set<string>>();
 
   constructor(
     private readonly rootDir: string,
@@ -97,6 +101,11 @@ export class VolumeManager {
   ) {
     this.allocatable = opts.allocatable ?? { cpuMillis: 0, memoryBytes: 0, ephemeralBytes: 0 };
     this.log = opts.logger ?? silentLogger;
+  }
+
+  /** Where volume set-ups are recorded (each pod's lifecycle timeline). */
+  setTimeline(t: TimelineSink): void {
+    this.timeline = t;
   }
 
   podDir(uid: string): string {
@@ -114,6 +123,12 @@ export class VolumeManager {
     }
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
+    let recorded = this.recorded.get(uid);
+    if (!recorded) {
+      recorded = new Set();
+      this.recorded.set(uid, recorded);
+    }
+    const seen = recorded;
     await Promise.all(
       (pod.spec?.volumes ?? []).map(async (vol) => {
         // Upstream's reconciler remounts published volumes in the background: a refresh that
@@ -125,10 +140,19 @@ export class VolumeManager {
           out.set(vol.name, published);
           return;
         }
+        const first = !seen.has(vol.name);
+        const source = Object.keys(vol).find((k) => k !== 'name') ?? '';
+        const end = first
+          ? this.timeline.begin(uid, { kind: 'volume', step: `mount ${vol.name}`, detail: source })
+          : undefined;
         try {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
+          seen.add(vol.name);
+          end?.('ok');
         } catch (err) {
-          failures.push({ volume: vol.name, message: errorMessage(err) });
+          const message = errorMessage(err);
+          failures.push({ volume: vol.name, message });
+          end?.('FailedMount', `${source}: ${message}`);
         }
       }),
     );
@@ -310,6 +334,7 @@ export class VolumeManager {
 
   /** Removes everything the kubelet wrote for the pod (volumes, etc-hosts, termination logs). */
   async tearDownPod(uid: string): Promise<void> {
+    this.recorded.delete(uid);
     if (!uid || uid.includes('/') || uid.includes('..')) return;
     // A refresh still in flight would write into the directory being removed.
     const podDir = this.podDir(uid);

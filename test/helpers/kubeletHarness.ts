@@ -7,10 +7,12 @@ import type { Pleg } from '../../src/cri/pleg.js';
 import type { ProbeManager, ProbeRunMetric } from '../../src/probes/index.js';
 import type { StatusManager } from '../../src/status/manager.js';
 import { createSyncCore } from '../../src/sync/core.js';
+import type { PodDebug } from '../../src/sync/debug.js';
 import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
 import type { PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from '../../src/sync/sysctl.js';
+import type { TimelineStore } from '../../src/timeline/store.js';
 import { VolumeManager } from '../../src/volumes/manager.js';
 
 export interface HarnessOptions {
@@ -51,6 +53,9 @@ export class KubeletHarness {
   readonly statuses: StatusManager;
   readonly pleg: Pleg;
   readonly probes: ProbeManager;
+  /** Each pod's lifecycle timeline, and the explain/dry-run view the kubelet API serves. */
+  readonly timeline: TimelineStore;
+  readonly debug: PodDebug;
   private readonly ac = new AbortController();
 
   private constructor(
@@ -117,6 +122,8 @@ export class KubeletHarness {
     this.probes = core.probeManager;
     this.pleg = core.pleg;
     this.loop = core.syncLoop;
+    this.timeline = core.timeline;
+    this.debug = core.debug;
   }
 
   static async start(endpoint: string, opts: HarnessOptions = {}): Promise<KubeletHarness> {

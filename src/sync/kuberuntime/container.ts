@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { containerRef } from '../../api/pod.js';
-import type { Container } from '../../api/types.js';
+import type { Container, Pod } from '../../api/types.js';
 import { runtimeErrorMessage } from '../../cri/errors.js';
 import type { Backoff } from '../../util/backoff.js';
 import { formatDuration } from '../../util/duration.js';
@@ -24,6 +24,11 @@ import {
   type StartContext,
   type SyncerDeps,
 } from './types.js';
+
+/** The CrashLoopBackOff key of a container instance (upstream GetStableKey: pod, container, hash). */
+export function crashBackoffKey(pod: Pod, name: string, hash: string): string {
+  return `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid ?? ''}_${name}_${hash}`;
+}
 
 /**
  * Starting one container (upstream kuberuntime_container.go startContainer): CrashLoopBackOff,
@@ -57,7 +62,7 @@ export class ContainerStarter {
     const prev = rt?.containers.find((s) => s.name === c.name);
     try {
       if (prev && prev.state === 'exited') {
-        const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${uid}_${c.name}_${prev.hash}`;
+        const key = crashBackoffKey(pod, c.name, prev.hash);
         const now = this.now();
         const eventTime = prev.finishedAt || now;
         if (this.crashBackoff.isInBackOffSince(key, eventTime, now)) {

@@ -6,6 +6,7 @@ import type { VolumeMountSource } from '../../volumes/manager.js';
 import { PodDataDirsError, VolumeSetupError } from '../../volumes/manager.js';
 import { SyncError } from '../errors.js';
 import { computePodActions } from '../plan.js';
+import { summarizeActions } from '../planReasons.js';
 import { ContainerStarter } from './container.js';
 import { ContainerGC } from './gc.js';
 import { ReasonCache } from './reasonCache.js';
@@ -61,6 +62,9 @@ export class PodSyncer {
       errors: [],
     };
     const a = result.actions;
+    const planned = this.d.timeline ? summarizeActions(a) : '';
+    if (planned)
+      this.d.timeline?.record(pod.metadata?.uid ?? '', { kind: 'plan', step: 'plan', detail: planned });
 
     const volumes = await this.setUpVolumes(pod, result, signal);
     if (!volumes) return result;

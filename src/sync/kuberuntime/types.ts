@@ -2,6 +2,7 @@ import type { Container, Pod } from '../../api/types.js';
 import type { CriClient } from '../../cri/client.js';
 import type { PodRuntimeStatus } from '../../cri/runtimeState.js';
 import type { PodSandboxConfig } from '../../cri/types.js';
+import type { TimelineSink } from '../../timeline/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Semaphore } from '../../util/semaphore.js';
 import type { VolumeManager, VolumeMountSource } from '../../volumes/manager.js';
@@ -61,6 +62,8 @@ export interface SyncerDeps {
   /** Upstream's actuated-resources checkpoint under the root dir (sync/actuatedState.ts). */
   actuated?: Pick<ActuatedState, 'setContainerResources' | 'removePod'>;
   config: SyncerConfig;
+  /** Where each non-empty plan is recorded (the pod's lifecycle timeline). */
+  timeline?: TimelineSink;
   logger?: Logger;
   now?: () => number;
 }
