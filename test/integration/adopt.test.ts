@@ -365,15 +365,21 @@ afterAll(async () => {
   await stopUpstreamKubelet().catch(() => {});
   current = undefined;
   await rest?.delete(`/api/v1/nodes/${node}`).catch(() => {});
-  // Anything left (a failed run): tmpfs volumes first, then the root dir and the config.
+  // Anything left (tmpfs volumes of a failed run), deepest first, then the root dir itself (the
+  // upstream kubelet bind-mounts its root dir onto itself, rshared), then the files.
   if (setup) {
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((m) => m.startsWith(`${setup.rootDir}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) await run('umount', [m]).catch(() => {});
-    await rm(setup.rootDir, { recursive: true, force: true }).catch(() => {});
+    const root = setup.rootDir;
+    const mountsUnder = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m === root || m.startsWith(`${root}/`))
+        .sort((a, b) => b.length - a.length);
+    // Mounts may be stacked (one bind mount per upstream start): a few rounds.
+    for (let round = 0; round < 5 && mountsUnder().length > 0; round++) {
+      for (const m of mountsUnder()) await run('umount', [m]).catch(() => {});
+    }
+    await rm(root, { recursive: true, force: true });
   }
   if (workDir) await rm(workDir, { recursive: true, force: true });
   cri?.close();
