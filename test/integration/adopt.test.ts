@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,10 @@ let workDir = '';
 let rest: RestClient;
 let cri: CriClient;
 let current: 'upstream' | 'ts' | undefined;
+/** The upstream kubelet always makes /var/lib/kubelet/device-plugins: removed after, if it made it. */
+const MACHINE_DIR = '/var/lib/kubelet';
+const hadMachineDir = existsSync(MACHINE_DIR);
+const hadDevicePlugins = existsSync(`${MACHINE_DIR}/device-plugins`);
 
 const CM = 'adopt-cfg';
 const GOOD = 'Running/True';
@@ -381,6 +385,8 @@ afterAll(async () => {
     }
     await rm(root, { recursive: true, force: true });
   }
+  if (!hadDevicePlugins) await rm(`${MACHINE_DIR}/device-plugins`, { recursive: true, force: true });
+  if (!hadMachineDir) await rmdir(MACHINE_DIR).catch(() => {});
   if (workDir) await rm(workDir, { recursive: true, force: true });
   cri?.close();
   rest?.close();
