@@ -76,7 +76,8 @@ up() {
     creds=(--bootstrap-kubeconfig "${LOCAL_DIR}/kubeconfig/bootstrap.kubeconfig"
            --kubeconfig "${KUBELET_DIR}/kubelet.kubeconfig" --cert-dir "${KUBELET_DIR}/pki")
   else
-    creds=(--kubeconfig "$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")")
+    # Its own cert dir: the default (/var/lib/kubelet/pki, as upstream) belongs to the machine.
+    creds=(--kubeconfig "$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")" --cert-dir "${ROOT_DIR}/pki")
   fi
   local config="${CONFIG_FILE}"
   if [[ -z "${config}" ]]; then

@@ -3,8 +3,9 @@
 # hack/build-k8s.sh) as a node of the local control plane — the yardstick of bench/pod-startup.
 # It runs against CONTAINERD_INSTANCE=name's containerd (default: the bench instance), never the
 # default one: a kubelet removes every runtime pod it does not know, so only one kubelet may
-# drive a containerd at a time. Its own PID file, root dir and ports (10350 / healthz 10358) keep
-# it clear of kubelet-ts and of any other kubelet on this machine.
+# drive a containerd at a time. Its own PID file, root dir, cert dir and ports (10350 / healthz
+# 10358) keep it clear of kubelet-ts and of any other kubelet on this machine (but upstream always
+# makes /var/lib/kubelet/device-plugins: callers remove it when they made it).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODE_NAME="${NODE_NAME:-${2:-}}"
@@ -67,7 +68,7 @@ up() {
   fi
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" "${KUBELET_BIN}" \
-    --kubeconfig="${kubeconfig}" --config="${config}" \
+    --kubeconfig="${kubeconfig}" --config="${config}" --cert-dir="${ROOT_DIR}/pki" \
     --hostname-override="${NODE_NAME}" --root-dir="${ROOT_DIR}" --v="${VERBOSITY}"
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   # Like wait_for, but fails at once (with the log's tail) when the kubelet exits.

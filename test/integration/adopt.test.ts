@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,10 @@ let workDir = '';
 let rest: RestClient;
 let cri: CriClient;
 let current: 'upstream' | 'ts' | undefined;
+/** The upstream kubelet always makes /var/lib/kubelet/device-plugins: removed after, if it made it. */
+const MACHINE_DIR = '/var/lib/kubelet';
+const hadMachineDir = existsSync(MACHINE_DIR);
+const hadDevicePlugins = existsSync(`${MACHINE_DIR}/device-plugins`);
 
 const CM = 'adopt-cfg';
 const GOOD = 'Running/True';
@@ -365,16 +369,24 @@ afterAll(async () => {
   await stopUpstreamKubelet().catch(() => {});
   current = undefined;
   await rest?.delete(`/api/v1/nodes/${node}`).catch(() => {});
-  // Anything left (a failed run): tmpfs volumes first, then the root dir and the config.
+  // Anything left (tmpfs volumes of a failed run), deepest first, then the root dir itself (the
+  // upstream kubelet bind-mounts its root dir onto itself, rshared), then the files.
   if (setup) {
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4] ?? '')
-      .filter((m) => m.startsWith(`${setup.rootDir}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const m of mounts) await run('umount', [m]).catch(() => {});
-    await rm(setup.rootDir, { recursive: true, force: true }).catch(() => {});
+    const root = setup.rootDir;
+    const mountsUnder = () =>
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m === root || m.startsWith(`${root}/`))
+        .sort((a, b) => b.length - a.length);
+    // Mounts may be stacked (one bind mount per upstream start): a few rounds.
+    for (let round = 0; round < 5 && mountsUnder().length > 0; round++) {
+      for (const m of mountsUnder()) await run('umount', [m]).catch(() => {});
+    }
+    await rm(root, { recursive: true, force: true });
   }
+  if (!hadDevicePlugins) await rm(`${MACHINE_DIR}/device-plugins`, { recursive: true, force: true });
+  if (!hadMachineDir) await rmdir(MACHINE_DIR).catch(() => {});
   if (workDir) await rm(workDir, { recursive: true, force: true });
   cri?.close();
   rest?.close();
