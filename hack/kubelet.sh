@@ -23,6 +23,9 @@ fi
 HEALTHZ_PORT="${KUBELET_HEALTHZ_PORT:-${port_base:+$(( port_base + 1 ))}}"
 HEALTHZ_PORT="${HEALTHZ_PORT:-10248}"
 KUBELET_PORT="${KUBELET_PORT:-${port_base:-10250}}"
+# KUBELET_CONFIG=file: use this KubeletConfiguration as it is (e.g. the upstream kubelet's, to
+# swap the two on one node) instead of writing one.
+CONFIG_FILE="${KUBELET_CONFIG:-}"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
 write_config() {
@@ -51,6 +54,11 @@ authorization:
 nodeStatusUpdateFrequency: 10s
 syncFrequency: ${KUBELET_SYNC_FREQUENCY:-1m}
 YAML
+  # KUBELET_STATIC_POD_PATH: run the static pods of this file or directory (test/integration/static-pods).
+  if [[ -n "${KUBELET_STATIC_POD_PATH:-}" ]]; then
+    printf 'staticPodPath: %s\nfileCheckFrequency: %s\n' "${KUBELET_STATIC_POD_PATH}" \
+      "${KUBELET_FILE_CHECK_FREQUENCY:-20s}" >> "${KUBELET_DIR}/config.yaml"
+  fi
 }
 
 up() {
@@ -70,11 +78,16 @@ up() {
   else
     creds=(--kubeconfig "$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")")
   fi
-  write_config
+  local config="${CONFIG_FILE}"
+  if [[ -z "${config}" ]]; then
+    write_config
+    config="${KUBELET_DIR}/config.yaml"
+  fi
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" node "${REPO_ROOT}/dist/src/main.js" \
-    "${creds[@]}" --config "${KUBELET_DIR}/config.yaml" \
-    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v "${KUBELET_V:-0}"
+    "${creds[@]}" --config "${config}" \
+    --hostname-override "${NODE_NAME}" --root-dir "${ROOT_DIR}" --v "${KUBELET_V:-0}" \
+    ${KUBELET_TS_CRI_CONCURRENCY:+--cri-concurrency "${KUBELET_TS_CRI_CONCURRENCY}"}
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   local deadline=$(( $(date +%s) + 90 ))
   until [[ "$("${KUBECTL[@]}" get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]; do

@@ -19,6 +19,9 @@ CRI_SOCK="${CONTAINERD_SOCK:-/run/containerd${CONTAINERD_INSTANCE:+-${CONTAINERD
 PORT="${UPSTREAM_KUBELET_PORT:-10350}"
 HEALTHZ_PORT="${UPSTREAM_KUBELET_HEALTHZ_PORT:-10358}"
 VERBOSITY="${UPSTREAM_KUBELET_V:-0}"
+# UPSTREAM_KUBELET_CONFIG=file: use this KubeletConfiguration as it is (e.g. the one kubelet-ts
+# runs with, to swap the two on one node) instead of writing one.
+CONFIG_FILE="${UPSTREAM_KUBELET_CONFIG:-}"
 KUBELET_BIN="${K8S_BIN}/kubelet"
 KUBECTL=("${K8S_BIN}/kubectl" --kubeconfig "${LOCAL_DIR}/kubeconfig/admin.kubeconfig")
 
@@ -57,10 +60,14 @@ up() {
   fi
   local kubeconfig
   kubeconfig="$(bash "${HACK_DIR}/pki.sh" node "${NODE_NAME}")"
-  write_config
+  local config="${CONFIG_FILE}"
+  if [[ -z "${config}" ]]; then
+    write_config
+    config="${KUBELET_DIR}/config.yaml"
+  fi
   mkdir -p "${ROOT_DIR}"
   start_bg "${PID_NAME}" "${KUBELET_BIN}" \
-    --kubeconfig="${kubeconfig}" --config="${KUBELET_DIR}/config.yaml" \
+    --kubeconfig="${kubeconfig}" --config="${config}" \
     --hostname-override="${NODE_NAME}" --root-dir="${ROOT_DIR}" --v="${VERBOSITY}"
   echo "${NODE_NAME}" > "${RUN_DIR}/${PID_NAME}.node"
   # Like wait_for, but fails at once (with the log's tail) when the kubelet exits.

@@ -1,21 +1,12 @@
 #!/usr/bin/env node
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { KubeEventRecorder, nodeRef, restEventSink } from './api/events.js';
+import { KubeEventRecorder, restEventSink } from './api/events.js';
 import { type ClientConfig, loadKubeconfig } from './api/kubeconfig.js';
-import { ObjectLookups } from './api/lookups.js';
 import { PodSource } from './api/podSource.js';
 import { RestClient } from './api/rest.js';
-import { ServiceCache } from './api/serviceCache.js';
-import {
-  CgroupFs,
-  CgroupManager,
-  DEFAULT_CGROUP_ROOT,
-  detectCgroups,
-  type QOSClass,
-  systemctlUnits,
-  systemdBooted,
-} from './cgroups/index.js';
+import { buildKubelet, type Kubelet, StartupError } from './compose/kubelet.js';
+import { startNode } from './compose/node.js';
+import { buildServer } from './compose/server.js';
 import {
   ConfigError,
   FlagError,
@@ -26,49 +17,19 @@ import {
 } from './config/index.js';
 import { CriClient } from './cri/client.js';
 import { RuntimeHealth } from './cri/health.js';
-import { inspectPod } from './cri/inspect.js';
-import { Pleg } from './cri/pleg.js';
-import {
-  EvictionManager,
-  NodeReclaimer,
-  PressureMonitor,
-  runtimeSandboxImage,
-  StatsCollector,
-} from './eviction/index.js';
 import { gatherHostFacts } from './host/facts.js';
-import { maxPids } from './host/pids.js';
-import { fsUsage, nodeUsage } from './host/procStats.js';
 import type { HostFacts } from './host/types.js';
 import { bootstrapClientCertificate } from './node/bootstrap.js';
-import { NodeLeaseController } from './node/lease.js';
-import { registerNode } from './node/registration.js';
-import { buildInitialNode, buildNodeStatus, type NodeConfig } from './node/setters.js';
-import { NodeStatusUpdater } from './node/statusUpdater.js';
-import { LifecycleHandlerRunner, ProbeManager } from './probes/index.js';
-import { KubeletAuth } from './server/auth.js';
+import { ClientCertificateRotator } from './node/certRotation.js';
+import { loadCurrentPair, storeKubeconfigClientCert } from './node/certStore.js';
+import { KUBELET_VERSION } from './node/config.js';
 import { startHealthz } from './server/healthz.js';
-import { KubeletMetrics } from './server/metrics.js';
-import { KubeletServer } from './server/server.js';
-import { StatsProvider } from './server/stats.js';
-import { servingCert } from './server/tls.js';
+import type { KubeletServer } from './server/server.js';
 import { serverTlsOptions } from './server/tlsOptions.js';
-import { StatusManager } from './status/manager.js';
-import { podQOSClass } from './status/qos.js';
-import type { AdmissionNode } from './sync/admission.js';
-import { parseResolvConf } from './sync/dns.js';
-import { ImageManager } from './sync/images.js';
-import { LogRotator } from './sync/logRotation.js';
-import { PodSyncer } from './sync/podSyncer.js';
-import { SyncLoop } from './sync/syncLoop.js';
-import { newSysctlAllowlist, safeSysctlAllowlist } from './sync/sysctl.js';
 import { sleep } from './util/abort.js';
+import { RetryDelay } from './util/backoff.js';
+import { errorMessage } from './util/errors.js';
 import { createLogger, type Logger } from './util/log.js';
-import { cpuToMillis, memoryToBytes } from './util/quantity.js';
-import { Semaphore } from './util/semaphore.js';
-import { VolumeManager } from './volumes/manager.js';
-import { TokenManager } from './volumes/tokenManager.js';
-
-const VERSION = 'v1.37.2';
 
 /** Retries `fn` with backoff (200 ms doubling to 7 s) until it works, logging why it does not. */
 async function untilReady<T>(
@@ -77,61 +38,33 @@ async function untilReady<T>(
   log: Logger,
   signal: AbortSignal,
 ): Promise<T> {
-  let delay = 200;
+  const retry = new RetryDelay(200, 7_000);
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
       if (signal.aborted) throw err;
-      log.warn(
-        { attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) },
-        `waiting for ${what}`,
-      );
+      const delay = retry.next();
+      log.warn({ attempt, retryInMs: delay, err: errorMessage(err) }, `waiting for ${what}`);
       await sleep(delay, signal);
-      delay = Math.min(delay * 2, 7_000);
     }
   }
 }
 
-function nodeConfigFrom(cfg: ResolvedConfig): NodeConfig {
-  const memHard = cfg.evictionThresholds.find(
-    (t) => t.signal === 'memory.available' && t.gracePeriodMs === 0,
-  );
-  const fsHard = cfg.evictionThresholds.find((t) => t.signal === 'nodefs.available' && t.gracePeriodMs === 0);
-  const val = (v: { quantity: number } | { percentage: number } | undefined) =>
-    v === undefined ? undefined : 'quantity' in v ? { bytes: v.quantity } : { percentage: v.percentage };
-  return {
-    nodeName: cfg.nodeName,
-    hostname: cfg.nodeName,
-    nodeIPs: cfg.nodeIPs.length > 0 ? cfg.nodeIPs : undefined,
-    maxPods: cfg.maxPods,
-    podsPerCore: cfg.podsPerCore,
-    kubeReserved: cfg.kubeReserved,
-    systemReserved: cfg.systemReserved,
-    evictionHard: { memoryAvailable: val(memHard?.value), nodefsAvailable: val(fsHard?.value) },
-    nodeLabels: cfg.nodeLabels,
-    registerWithTaints: cfg.registerWithTaints,
-    providerID: cfg.providerID,
-    kubeletPort: cfg.port,
-    kubeletVersion: VERSION,
-    maxImages: cfg.nodeStatusMaxImages,
-  };
-}
-
-export async function main(argv: string[]): Promise<number> {
-  let flags: ReturnType<typeof parseFlags>;
-  let resolved: ReturnType<typeof resolveConfig>;
+/** Flags and configuration; a number is the exit code to stop with (help, version, bad input). */
+function configure(argv: string[]): ReturnType<typeof resolveConfig> | number {
   try {
-    flags = parseFlags(argv);
+    const flags = parseFlags(argv);
     if (flags.help) {
       process.stdout.write(usage());
       return 0;
     }
     if (flags.version) {
-      process.stdout.write(`kubelet-ts ${VERSION}\n`);
+      // kubeadm's preflight parses `Kubernetes vX.Y.Z` (upstream verflag).
+      process.stdout.write(`Kubernetes ${KUBELET_VERSION}\n`);
       return 0;
     }
-    resolved = resolveConfig(argv);
+    return resolveConfig(argv);
   } catch (err) {
     if (err instanceof FlagError || err instanceof ConfigError) {
       process.stderr.write(`kubelet-ts: ${err.message}\n`);
@@ -139,9 +72,62 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const cfg = resolved.config;
+}
+
+/** TLS bootstrap when asked for, then the kubeconfig's client settings. */
+async function credentials(cfg: ResolvedConfig, log: Logger, signal: AbortSignal): Promise<ClientConfig> {
+  if (cfg.bootstrapKubeconfig) {
+    await untilReady(
+      `a client certificate through TLS bootstrap (${cfg.bootstrapKubeconfig})`,
+      () =>
+        bootstrapClientCertificate({
+          nodeName: cfg.nodeName,
+          kubeconfigPath: cfg.kubeconfig ?? '',
+          bootstrapKubeconfigPath: cfg.bootstrapKubeconfig ?? '',
+          certDir: cfg.certDir,
+          logger: log,
+          signal,
+        }),
+      log,
+      signal,
+    );
+  }
+  const client = loadKubeconfig(cfg.kubeconfig ?? '');
+  if (!cfg.rotateCertificates) return client;
+  // Upstream's certificate manager stores the kubeconfig's certificate at once and prefers the
+  // store's current pair afterwards (kubeadm's kubelet-finalize relies on the first).
+  await storeKubeconfigClientCert(cfg.certDir, client, log).catch((err) =>
+    log.warn({ err: errorMessage(err), certDir: cfg.certDir }, 'cannot store the client certificate'),
+  );
+  const current = await loadCurrentPair(cfg.certDir);
+  return current ? { ...client, ...current } : client;
+}
+
+/** Waits for the container runtime (CRI v1); the API server is not waited for (static pods). */
+async function waitForRuntime(cfg: ResolvedConfig, cri: CriClient, log: Logger, signal: AbortSignal) {
+  const runtime = await untilReady(
+    `the container runtime at ${cfg.containerRuntimeEndpoint}`,
+    () => cri.version({ timeoutMs: 5_000 }),
+    log,
+    signal,
+  );
+  if (runtime.runtimeApiVersion !== 'v1') {
+    throw new StartupError(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
+  }
+  log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
+}
+
+/**
+ * The composition root: reads configuration, builds every part in dependency order
+ * (compose/kubelet.ts, compose/node.ts, compose/server.ts), runs them until SIGTERM, and leaves
+ * the pods running. It decides nothing itself.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const configured = configure(argv);
+  if (typeof configured === 'number') return configured;
+  const cfg = configured.config;
   const log = createLogger({ level: cfg.logLevel });
-  for (const w of resolved.warnings) log.warn(w);
+  for (const w of configured.warnings) log.warn(w);
   // Upstream InitializeTLS: an unknown version or suite stops the kubelet.
   const tlsOptions = serverTlsOptions(cfg.tlsMinVersion, cfg.tlsCipherSuites);
   if (!tlsOptions.ok) {
@@ -149,12 +135,12 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   for (const cipher of tlsOptions.options.insecure) log.info({ cipher }, 'Use of insecure cipher detected.');
-  if (cfg.staticPodPath) {
-    log.warn(
-      { staticPodPath: cfg.staticPodPath },
-      'static pods are not supported yet: staticPodPath is ignored',
-    );
-  }
+  // Upstream serves healthzPort with the ping check only, from the start (kubeadm waits for it
+  // before the API server exists); unref'd so that it never holds a failed start open.
+  const healthz =
+    cfg.healthzPort > 0
+      ? startHealthz(cfg.healthzBindAddress, cfg.healthzPort, () => ({ ok: true, message: '' }), log).unref()
+      : undefined;
   if (!cfg.kubeconfig) {
     process.stderr.write('kubelet-ts: --kubeconfig is required (standalone mode is not supported)\n');
     return 2;
@@ -172,40 +158,24 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  if (cfg.bootstrapKubeconfig) {
-    try {
-      await untilReady(
-        `a client certificate through TLS bootstrap (${cfg.bootstrapKubeconfig})`,
-        () =>
-          bootstrapClientCertificate({
-            nodeName: cfg.nodeName,
-            kubeconfigPath: cfg.kubeconfig ?? '',
-            bootstrapKubeconfigPath: cfg.bootstrapKubeconfig ?? '',
-            certDir: cfg.certDir,
-            logger: log,
-            signal,
-          }),
-        log,
-        signal,
-      );
-    } catch (err) {
-      if (signal.aborted) return 0;
-      log.fatal({ err: (err as Error).message }, 'TLS bootstrap failed');
-      return 1;
-    }
-  }
   let clientConfig: ClientConfig;
   try {
-    clientConfig = loadKubeconfig(cfg.kubeconfig);
+    clientConfig = await credentials(cfg, log, signal);
   } catch (err) {
-    process.stderr.write(`kubelet-ts: ${(err as Error).message}\n`);
-    return 2;
+    if (signal.aborted) return 0;
+    process.stderr.write(`kubelet-ts: ${errorMessage(err)}\n`);
+    return cfg.bootstrapKubeconfig ? 1 : 2;
   }
+  const userAgent = `kubelet-ts/${KUBELET_VERSION} (linux) kubernetes/${KUBELET_VERSION}`;
   const rest = RestClient.fromClientConfig(clientConfig, {
-    userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
+    userAgent,
     qps: cfg.kubeAPIQPS || 1e9,
     burst: cfg.kubeAPIBurst || 1e9,
   });
+  // Events get their own connection pool and rate (eventRecordQPS/eventBurst, applied by the
+  // recorder), as upstream gives them their own client: a burst of events must not eat the
+  // budget of status patches.
+  const eventRest = RestClient.fromClientConfig(clientConfig, { userAgent, qps: 1e9, burst: 1e9 });
   const cri = new CriClient({
     endpoint: cfg.containerRuntimeEndpoint,
     logger: log,
@@ -213,37 +183,9 @@ export async function main(argv: string[]): Promise<number> {
   });
 
   let facts: HostFacts;
-  try {
-    facts = await gatherHostFacts({ rootDir: cfg.rootDir });
-    const runtime = await untilReady(
-      `the container runtime at ${cfg.containerRuntimeEndpoint}`,
-      () => cri.version({ timeoutMs: 5_000 }),
-      log,
-      signal,
-    );
-    if (runtime.runtimeApiVersion !== 'v1')
-      throw new Error(`runtime API version ${runtime.runtimeApiVersion} is not supported (need v1)`);
-    log.info({ runtime: `${runtime.runtimeName} ${runtime.runtimeVersion}` }, 'container runtime reachable');
-    await untilReady(
-      `the API server at ${rest.server}`,
-      () => rest.get('/version', { timeoutMs: 5_000 }),
-      log,
-      signal,
-    );
-  } catch (err) {
-    if (signal.aborted) return 0;
-    log.fatal({ err: (err as Error).message }, 'startup failed');
-    return 1;
-  }
-
-  // Events get their own connection pool and rate (eventRecordQPS/eventBurst, applied by the
-  // recorder), as upstream gives them their own client: a burst of events must not eat the
-  // budget of status patches.
-  const eventRest = RestClient.fromClientConfig(clientConfig, {
-    userAgent: `kubelet-ts/${VERSION} (linux) kubernetes/${VERSION}`,
-    qps: 1e9,
-    burst: 1e9,
-  });
+  let kubelet: Kubelet;
+  const health = new RuntimeHealth(cri, { logger: log });
+  let nodeLabels: Record<string, string> = {};
   const recorder = new KubeEventRecorder({
     sink: restEventSink(eventRest),
     nodeName: cfg.nodeName,
@@ -252,425 +194,142 @@ export async function main(argv: string[]): Promise<number> {
     log,
     signal,
   });
-  const nodeConfig = nodeConfigFrom(cfg);
   const hostIPs = () => (cfg.nodeIPs.length > 0 ? cfg.nodeIPs : facts.addresses.slice(0, 1));
-
-  let syncLoop: SyncLoop | undefined;
-  let statusUpdater: NodeStatusUpdater | undefined;
-  const pleg = new Pleg({ cri, logger: log, onEvent: (ev) => syncLoop?.onPlegEvent(ev) });
-  const health = new RuntimeHealth(cri, { logger: log, onChange: () => statusUpdater?.updateNow() });
-  await health.check(signal);
-
-  const lookups = new ObjectLookups(rest);
-  // Service-link variables (upstream serviceLister): one cluster-wide list+watch of Services.
-  const serviceCache = new ServiceCache({ rest, logger: log });
-  const tokens = new TokenManager(rest);
-  const images = new ImageManager(cri, recorder, {
-    maxParallelPulls: cfg.serializeImagePulls ? 1 : (cfg.maxParallelImagePulls ?? 10),
-  });
-
-  const initialStatus = () =>
-    buildNodeStatus(undefined, {
-      config: nodeConfig,
-      facts,
-      runtime: {
-        name: health.current.runtimeName,
-        version: health.current.version.replace(/^[^:]*:\/\//, ''),
-      },
-      health: { ready: true, message: '' },
-      pressure: { memory: false, disk: false, pid: false },
-      now: Date.now(),
-    }).status;
-  const alloc = initialStatus().allocatable ?? {};
-  const allocatable = {
-    cpuMillis: cpuToMillis(alloc.cpu ?? '0'),
-    memoryBytes: memoryToBytes(alloc.memory ?? '0'),
-    ephemeralBytes: memoryToBytes(alloc['ephemeral-storage'] ?? '0'),
-    pods: Number(alloc.pods ?? cfg.maxPods),
-  };
-  const volumes = new VolumeManager(
-    cfg.rootDir,
-    {
-      configMap: (n, name) => lookups.configMap(n, name),
-      secret: (n, name) => lookups.secret(n, name),
-      token: (pod, sa, audience, expirationSeconds, sig) =>
-        tokens.getToken(
-          {
-            namespace: pod.metadata?.namespace ?? 'default',
-            serviceAccount: sa,
-            audiences: audience ? [audience] : [],
-            expirationSeconds,
-            podName: pod.metadata?.name ?? '',
-            podUid: pod.metadata?.uid ?? '',
-          },
-          sig,
-        ),
-    },
-    { allocatable, logger: log.child({ component: 'volumes' }) },
-  );
-  let hostResolv: ReturnType<typeof parseResolvConf> | undefined;
-  if (cfg.resolvConf) {
-    try {
-      hostResolv = parseResolvConf(readFileSync(cfg.resolvConf, 'utf8'));
-    } catch (err) {
-      log.warn({ err: (err as Error).message, resolvConf: cfg.resolvConf }, 'cannot read resolvConf');
-    }
-  }
-
-  // ---- cgroup v2 QoS hierarchy (issue #8): kubepods / burstable / besteffort / pod<uid> ----
-  const cgroupHost = await detectCgroups();
-  const cgroupV2 = cgroupHost.mode === 'unified';
-  const cgroupFs = new CgroupFs({ root: cgroupHost.unifiedMount || DEFAULT_CGROUP_ROOT });
-  if (cfg.cgroupsPerQOS && !cgroupV2) {
-    log.warn(
-      { mode: cgroupHost.mode },
-      "cgroupsPerQOS needs the cgroup v2 unified hierarchy: pods run in the runtime's default cgroup parent",
-    );
-  }
-  const cgroups = new CgroupManager({
-    fs: cgroupFs,
-    driver: cfg.cgroupDriver,
-    cgroupsPerQOS: cfg.cgroupsPerQOS && cgroupV2,
-    cgroupRoot: cfg.cgroupRoot,
-    cpuCFSQuota: cfg.cpuCFSQuota,
-    cpuCFSQuotaPeriodMs: cfg.cpuCFSQuotaPeriodMs,
-    podPidsLimit: cfg.podPidsLimit,
-    capacity: { cpuMillis: facts.cpuCores * 1000, memoryBytes: facts.memoryBytes, pids: await maxPids() },
-    kubeReserved: cfg.kubeReserved,
-    systemReserved: cfg.systemReserved,
-    enforceNodeAllocatable: cfg.enforceNodeAllocatable,
-    qosOf: (pod) => podQOSClass(pod) as QOSClass,
-    systemd: cfg.cgroupDriver === 'systemd' && (await systemdBooted()) ? systemctlUnits() : undefined,
-    onNodeEvent: (type, reason, message) => recorder.event(nodeRef(cfg.nodeName), type, reason, message),
-    logger: log,
-  });
   try {
-    await cgroups.start();
+    facts = await gatherHostFacts({ rootDir: cfg.rootDir, nodeName: cfg.nodeName });
+    await waitForRuntime(cfg, cri, log, signal);
+    await health.check(signal);
+    kubelet = await buildKubelet({
+      cfg,
+      rest,
+      cri,
+      recorder,
+      facts,
+      health,
+      hostIPs,
+      nodeLabels: () => nodeLabels,
+      log,
+    });
   } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cgroup setup failed');
+    if (signal.aborted) return 0;
+    log.fatal({ err: errorMessage(err) }, 'startup failed');
     return 1;
   }
-  log.info({ mode: cgroupHost.mode, driver: cfg.cgroupDriver, enabled: cgroups.enabled }, 'cgroups');
 
-  const probeManager = new ProbeManager({
-    exec: cri,
-    events: recorder,
-    podStatus: (uid) => statusManager.getPodStatus(uid),
-    onChange: (uid) => syncLoop?.syncSoon(uid),
-    logger: log,
-  });
-  const syncer = new PodSyncer({
-    cri,
-    images,
-    volumes,
-    events: recorder,
-    envLookup: {
-      configMap: (n, name) => lookups.configMap(n, name),
-      secret: (n, name) => lookups.secret(n, name),
-      services: async (namespace) => serviceCache.forNamespace(namespace),
-    },
-    hostIPs,
-    criLimiter: new Semaphore(Number(process.env.KUBELET_TS_CRI_CONCURRENCY) || 4),
-    probes: { liveness: probeManager.liveness, startup: probeManager.startup },
-    hooks: new LifecycleHandlerRunner({ exec: cri, events: recorder }),
-    config: {
-      nodeName: cfg.nodeName,
-      podLogsDir: cfg.podLogsDir,
-      clusterDomain: cfg.clusterDomain,
-      dns: { clusterDNS: cfg.clusterDNS, clusterDomain: cfg.clusterDomain, host: hostResolv },
-      cgroupV2,
-      cpuCfsQuota: cfg.cpuCFSQuota,
-      memoryCapacityBytes: facts.memoryBytes,
-      allocatable,
-      cgroupParent: (pod) => cgroups.podCgroupParent(pod),
-    },
-    logger: log,
-  });
-  const statusManager = new StatusManager({
-    client: rest,
-    log,
-    // A terminal phase may be reported once the pod's worker stopped all its containers.
-    couldHaveRunningContainers: (uid) => {
-      const st = syncLoop?.workers.state(uid);
-      return st === 'sync' || st === 'terminating';
-    },
-  });
-  // Safe sysctls can always be used as unsafe ones: one allowlist (upstream NewMainKubelet).
-  const sysctlAllowlist = newSysctlAllowlist([
-    ...safeSysctlAllowlist(facts.kernelVersion),
-    ...cfg.allowedUnsafeSysctls,
-  ]);
-  syncLoop = new SyncLoop({
-    nodeName: cfg.nodeName,
-    cri,
-    pleg,
-    syncer,
-    images,
-    volumes,
-    statusManager,
-    events: recorder,
-    runtimeName: () => health.current.runtimeName || 'containerd',
-    hostIPs,
-    admissionNode: (): AdmissionNode => ({
-      name: cfg.nodeName,
-      labels: nodeLabels,
-      allocatable,
-      pressure: eviction.nodeConditions(),
-      os: 'linux',
-      sysctls: sysctlAllowlist,
-    }),
-    probes: probeManager,
-    cgroups: cgroups.enabled ? cgroups : undefined,
-    logger: log,
-    resyncMs: cfg.syncFrequencyMs,
-  });
-
-  // ---- node-pressure eviction (issue #8) ----
-  const podActive = (uid: string) => {
-    const st = syncLoop?.workers.state(uid);
-    return st === 'sync' || st === 'terminating';
+  // Everything that works without the API server starts now: static pods run at once (this is
+  // how a kubeadm control plane boots); the API side follows once the API server answers.
+  const clientRotator =
+    cfg.rotateCertificates && clientConfig.cert
+      ? new ClientCertificateRotator({
+          api: rest,
+          nodeName: cfg.nodeName,
+          certDir: cfg.certDir,
+          currentCert: clientConfig.cert,
+          onRotated: (cert, key) => {
+            rest.setClientCertificate(cert, key);
+            eventRest.setClientCertificate(cert, key);
+          },
+          logger: log,
+        })
+      : undefined;
+  const localTasks = [
+    health.run(signal),
+    ...kubelet.run(signal),
+    ...(clientRotator ? [clientRotator.run(signal)] : []),
+  ];
+  const stopLocal = async () => {
+    ac.abort();
+    await Promise.allSettled(localTasks);
+    kubelet.probeManager.stop();
+    healthz?.close();
+    cri.close();
+    rest.close();
+    eventRest.close();
+    log.info('stopped');
+    log.flush();
   };
-  cgroups.setActivePods(() => syncLoop?.activePods() ?? []);
-  const evictionStats = new StatsCollector({
-    cri,
-    cgroupV2: cgroupV2 ? cgroupFs : undefined,
-    memoryV1Root: cgroupV2 ? undefined : new CgroupFs({ root: `${DEFAULT_CGROUP_ROOT}/memory` }),
-    podsCgroupPath: cgroups.nodeAllocatablePath(),
-    rootDir: cfg.rootDir,
-    podLogsDir: cfg.podLogsDir,
-    memoryCapacityBytes: facts.memoryBytes,
-    podProcesses: () => cgroups.podProcessCounts(),
-  });
-  let sandboxImages: Promise<string[]> | undefined;
-  const eviction = new EvictionManager({
-    nodeName: cfg.nodeName,
-    thresholds: cfg.evictionThresholds,
-    pressureTransitionPeriodMs: cfg.evictionPressureTransitionPeriodMs,
-    maxPodGracePeriodSeconds: cfg.evictionMaxPodGracePeriodSeconds,
-    stats: evictionStats,
-    activePods: () => syncLoop?.activePods() ?? [],
-    killPod: (pod, kill) => syncLoop?.killPod(pod.metadata?.uid ?? '', kill),
-    podCleanedUp: (uid) => !podActive(uid),
-    events: recorder,
-    reclaim: new NodeReclaimer({
-      cri,
-      podIsActive: podActive,
-      protectedImages: () => {
-        sandboxImages ??= runtimeSandboxImage(cri).catch(() => []);
-        return sandboxImages;
-      },
-      imageMinimumGCAgeMs: cfg.imageMinimumGCAgeMs,
-      logger: log,
-    }),
-    onPressureChange: () => statusUpdater?.updateNow(),
-    logger: log,
-  });
-  const pressureMonitor = new PressureMonitor({
-    nodeMemory: () => evictionStats.nodeMemory(),
-    thresholds: cfg.evictionThresholds,
-    pressureFile: cgroupV2 ? cgroupFs.path('/', 'memory.pressure') : '/proc/pressure/memory',
-    eventsFiles: cgroups.enabled ? [cgroupFs.path(cgroups.nodeAllocatablePath(), 'memory.events')] : [],
-    onTrigger: (reason) => eviction.trigger(reason),
-    logger: log,
-  });
-
-  const runtimeHealth = () => {
-    const h = health.current;
-    const p = pleg.healthy();
-    const msgs = [
-      h.runtimeReady ? '' : h.runtimeMessage,
-      h.networkReady ? '' : h.networkMessage,
-      p.ok ? '' : `PLEG is not healthy: ${p.message}`,
-    ];
-    const bad = msgs.filter(Boolean);
-    return { ready: bad.length === 0, message: bad.join(', ') };
-  };
-  let nodeLabels: Record<string, string> = {};
-  const node = await registerNode({
-    client: rest,
-    build: () =>
-      buildInitialNode({
-        config: nodeConfig,
-        facts,
-        runtime: {
-          name: health.current.runtimeName,
-          version: health.current.version.replace(/^[^:]*:\/\//, ''),
-        },
-        health: runtimeHealth(),
-        pressure: { memory: false, disk: false, pid: false },
-        now: Date.now(),
-      }),
-    recorder,
+  const apiUp = await untilReady(
+    `the API server at ${rest.server}`,
+    () => rest.get('/version', { timeoutMs: 5_000 }),
     log,
     signal,
-  }).catch((err) => {
-    if (!signal.aborted) log.fatal({ err: (err as Error).message }, 'node registration failed');
-    return undefined;
-  });
-  if (!node) return signal.aborted ? 0 : 1;
-  nodeLabels = node.metadata?.labels ?? {};
-  log.info({ node: cfg.nodeName, uid: node.metadata?.uid }, 'node registered');
+  ).then(
+    () => true,
+    () => false,
+  );
+  const node = !apiUp
+    ? undefined
+    : await startNode(
+        {
+          cfg,
+          nodeConfig: kubelet.nodeConfig,
+          rest,
+          cri,
+          recorder,
+          facts,
+          health,
+          pleg: kubelet.pleg,
+          pressure: kubelet.nodePressure,
+          log,
+        },
+        signal,
+      );
+  if (!node) {
+    const aborted = signal.aborted;
+    await stopLocal();
+    return aborted ? 0 : 1;
+  }
+  nodeLabels = node.labels;
 
-  statusUpdater = new NodeStatusUpdater({
-    client: rest,
-    config: nodeConfig,
-    facts: () => facts,
-    runtime: () => ({
-      name: health.current.runtimeName,
-      version: health.current.version.replace(/^[^:]*:\/\//, ''),
-    }),
-    runtimeHealth,
-    pressure: () => eviction.pressure(),
-    images: async () =>
-      (await cri.listImages()).map((i) => ({
-        names: [...i.repoDigests, ...i.repoTags],
-        sizeBytes: Number(i.size),
-        id: i.id,
-      })),
-    recorder,
-    log,
-    updateFrequencyMs: cfg.nodeStatusUpdateFrequencyMs,
-    reportFrequencyMs: cfg.nodeStatusReportFrequencyMs,
-  });
-  const lease = new NodeLeaseController({
-    client: rest,
-    nodeName: cfg.nodeName,
-    nodeUid: node.metadata?.uid,
-    leaseDurationSeconds: cfg.nodeLeaseDurationSeconds,
-    log,
-  });
+  const podConfig = kubelet.syncLoop.podConfig;
   const podSource = new PodSource({
     rest,
     nodeName: cfg.nodeName,
     logger: log,
     handler: {
-      onSnapshot: (pods) => syncLoop?.podConfig.snapshot(pods),
-      onUpsert: (pod) => syncLoop?.podConfig.upsert(pod),
-      onDelete: (pod) => syncLoop?.podConfig.delete(pod),
+      onSnapshot: (pods) => podConfig.snapshot(pods),
+      onUpsert: (pod) => podConfig.upsert(pod),
+      onDelete: (pod) => podConfig.delete(pod),
     },
   });
-  const healthz =
-    cfg.healthzPort > 0
-      ? startHealthz(
-          cfg.healthzBindAddress,
-          cfg.healthzPort,
-          () =>
-            runtimeHealth().ready
-              ? { ok: true, message: '' }
-              : { ok: false, message: runtimeHealth().message },
-          log,
-        )
-      : undefined;
 
-  // ---- kubelet HTTPS API (:10250) ----
   let server: KubeletServer | undefined;
+  const serverTasks: Promise<unknown>[] = [];
   if (cfg.enableServer) {
-    const metrics = new KubeletMetrics(cfg.nodeName, () => {
-      let pods = 0;
-      let running = 0;
-      let total = 0;
-      for (const p of pleg.runtimePods().values()) {
-        if (p.readySandboxes > 0) pods++;
-        running += p.runningContainers;
-        total += p.containerIds.length;
-      }
-      return { pods, running, exited: total - running };
-    });
-    const auth = new KubeletAuth({
-      rest,
-      anonymous: cfg.authentication.anonymous.enabled,
-      x509: cfg.authentication.x509.clientCAFile !== '',
-      webhookAuthn: cfg.authentication.webhook.enabled,
-      authnCacheTtlMs: cfg.authentication.webhook.cacheTTLMs,
-      authorizationMode: cfg.authorization.mode,
-      allowTtlMs: cfg.authorization.webhook.cacheAuthorizedTTLMs,
-      denyTtlMs: cfg.authorization.webhook.cacheUnauthorizedTTLMs,
-    });
-    const loop = syncLoop;
-    const tls = await servingCert(
-      cfg.tlsCertFile,
-      cfg.tlsPrivateKeyFile,
-      cfg.certDir,
-      cfg.nodeName,
-      hostIPs(),
-    );
-    server = new KubeletServer({
-      address: cfg.address,
-      port: cfg.port,
-      cert: tls.cert,
-      key: tls.key,
-      clientCA: cfg.authentication.x509.clientCAFile
-        ? readFileSync(cfg.authentication.x509.clientCAFile)
-        : undefined,
-      nodeName: cfg.nodeName,
+    const built = await buildServer({
       tls: tlsOptions.options,
-      auth,
+      cfg,
+      rest,
       cri,
-      metrics,
+      pleg: kubelet.pleg,
+      syncLoop: kubelet.syncLoop,
+      hostIPs,
       log,
-      enableDebuggingHandlers: cfg.enableDebuggingHandlers,
-      stats: new StatsProvider({
-        nodeName: cfg.nodeName,
-        nodeStartTime: new Date(Date.now() - process.uptime() * 1000).toISOString(),
-        cri,
-        pods: () => loop.podConfig.all(),
-        nodeUsage,
-        rootFs: () => fsUsage(cfg.rootDir),
-      }),
-      pods: {
-        list: () => loop.podConfig.all(),
-        find: (ns, name, uid) =>
-          loop.podConfig
-            .all()
-            .find(
-              (p) =>
-                p.metadata?.namespace === ns &&
-                p.metadata?.name === name &&
-                (!uid || p.metadata?.uid === uid),
-            ),
-        containers: async (uid) => (await inspectPod(cri, uid, loop.runtimeStatus(uid))).containers,
-      },
     });
+    server = built.server;
+    if (built.servingRotator) serverTasks.push(built.servingRotator.run(signal));
     try {
       await server.listen();
     } catch (err) {
       log.fatal(
-        { err: (err as Error).message, address: cfg.address, port: cfg.port },
+        { err: errorMessage(err), address: cfg.address, port: cfg.port },
         'cannot serve the kubelet API',
       );
-      ac.abort();
+      await stopLocal();
       return 1;
     }
     log.info({ address: cfg.address, port: cfg.port }, 'kubelet API listening');
   }
 
-  const logRotator = new LogRotator({
-    cri,
-    maxSizeBytes: cfg.containerLogMaxSizeBytes,
-    maxFiles: cfg.containerLogMaxFiles,
-    logger: log,
-  });
-
-  const tasks = [
-    logRotator.run(signal),
-    health.run(signal),
-    pleg.run(signal),
-    statusManager.run(signal),
-    statusUpdater.run(signal),
-    lease.run(signal),
-    podSource.run(signal),
-    serviceCache.run(signal),
-    syncLoop.run(signal),
-    eviction.run(signal),
-    pressureMonitor.run(signal),
-    cgroups.run(signal),
-  ];
+  // API pods only after registration, as upstream starts its API source once the Node informer
+  // synced: admission needs the node's labels (nodeSelector, affinity).
+  const tasks = [...localTasks, ...serverTasks, podSource.run(signal), ...node.run(signal)];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',
   );
   await Promise.allSettled(tasks);
-  probeManager.stop();
+  kubelet.probeManager.stop();
   healthz?.close();
   server?.close();
   await recorder.flush?.().catch(() => {});

@@ -36,9 +36,8 @@ MARKER="${KSTATE}/owns-host-paths"
 #                       v2 for 1.37); the kernel config check itself passes
 #   Swap                the host may have swap; the kubelet runs with failSwapOn: false
 #   NumCPU/Mem          2 cores are enough; listed in case a machine reports less
-#   KubeletVersion      KUBELET=ts only, while `kubelet-ts --version` is not "Kubernetes v1.37.2"
+# (KubeletVersion passes with both kubelets: kubelet-ts prints "Kubernetes v1.37.2".)
 PREFLIGHT_IGNORE="SystemVerification,Swap,NumCPU,Mem"
-[[ "${KUBELET}" == ts ]] && PREFLIGHT_IGNORE+=",KubeletVersion"
 PREFLIGHT_IGNORE="${KADM_PREFLIGHT_IGNORE:-${PREFLIGHT_IGNORE}}"
 
 write_kubelet_shim() {
@@ -279,6 +278,9 @@ down() {
   rm -rf "/run/containerd-${CONTAINERD_INSTANCE}" "/var/lib/containerd-${CONTAINERD_INSTANCE}" \
     "/var/lib/cni/networks/${KADM_CNI_NETWORK}" "${LOCAL_DIR}/containerd-${CONTAINERD_INSTANCE}"
   netns_down
+  # The node's podLogsDir (patches above): a static pod's UID is a hash of its manifest, so a
+  # new cluster's control plane would otherwise find its predecessor's logs and count restarts.
+  rm -rf /var/log/pods-kubeadm
   rm -rf "${KSTATE}" "${LOCAL_DIR}/kubeadm-images"
   log "kubeadm cluster removed"
 }

@@ -1,5 +1,6 @@
 import { sleep } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
+import { TokenBucket } from '../util/rateLimiter.js';
 import { ApiUnreachableError, isNotFound } from './errors.js';
 import type { RestClient } from './rest.js';
 import { type Event, rfc3339 } from './types.js';
@@ -103,32 +104,6 @@ interface Seen {
   count: number;
   firstTimestamp: string;
   last: number;
-}
-
-/** A token bucket on an injectable clock (so tests can use fake timers). */
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = burst;
-    this.last = now();
-  }
-  async take(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const t = this.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.qps);
-      this.last = t;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await sleep(Math.max(1, Math.ceil(((1 - this.tokens) / this.qps) * 1000)), signal);
-    }
-  }
 }
 
 /**

@@ -1,8 +1,7 @@
-import { sleep } from '../util/abort.js';
-import { type Logger, silentLogger } from '../util/log.js';
-import { isGone } from './errors.js';
+import type { Logger } from '../util/log.js';
+import { Reflector } from './reflector.js';
 import type { RestClient } from './rest.js';
-import type { ObjectList, Pod, WatchEvent } from './types.js';
+import type { Pod } from './types.js';
 
 export interface PodSourceHandler {
   /** A full list: the complete set of pods bound to this node right now. */
@@ -23,75 +22,45 @@ export interface PodSourceOptions {
   maxBackoffMs?: number;
 }
 
+/** Watch events carry no apiVersion/kind on their objects; the pod vocabulary expects them. */
+function typed(p: Pod): Pod {
+  p.apiVersion ??= 'v1';
+  p.kind ??= 'Pod';
+  return p;
+}
+
 /**
- * Lists and watches the Pods bound to this node (fieldSelector spec.nodeName), resuming from the
- * last resourceVersion, relisting on 410 Gone, reconnecting with jittered backoff, and
- * restarting watches that go silent (bookmarks keep a healthy watch talking).
+ * The Pods bound to this node (upstream's apiserver pod config source: a reflector on
+ * fieldSelector spec.nodeName) — resumes from the last resourceVersion, relists on 410 Gone,
+ * reconnects with jittered backoff, restarts watches that go silent.
  */
 export class PodSource {
-  private rv = '';
-  private synced = false;
-  private readonly log: Logger;
+  private readonly reflector: Reflector<Pod>;
 
-  constructor(private readonly o: PodSourceOptions) {
-    this.log = o.logger ?? silentLogger;
+  constructor(o: PodSourceOptions) {
+    const h = o.handler;
+    this.reflector = new Reflector<Pod>({
+      rest: o.rest,
+      path: '/api/v1/pods',
+      fieldSelector: `spec.nodeName=${o.nodeName}`,
+      what: 'pod',
+      store: {
+        replace: (items) => h.onSnapshot(items.map(typed)),
+        upsert: (p) => h.onUpsert(typed(p)),
+        delete: (p) => h.onDelete(typed(p)),
+      },
+      ...(o.logger ? { logger: o.logger } : {}),
+      ...(o.minWatchTimeoutSeconds !== undefined ? { minWatchTimeoutSeconds: o.minWatchTimeoutSeconds } : {}),
+      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.maxBackoffMs !== undefined ? { maxBackoffMs: o.maxBackoffMs } : {}),
+    });
   }
 
   get hasSynced(): boolean {
-    return this.synced;
+    return this.reflector.hasSynced;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    const path = '/api/v1/pods';
-    const fieldSelector = `spec.nodeName=${this.o.nodeName}`;
-    let backoff = 200;
-    const maxBackoff = this.o.maxBackoffMs ?? 30_000;
-    while (!signal.aborted) {
-      try {
-        if (!this.rv) {
-          const list = await this.o.rest.get<ObjectList<Pod>>(path, {
-            query: { fieldSelector, resourceVersion: '0' },
-            signal,
-            timeoutMs: 60_000,
-          });
-          this.rv = list.metadata.resourceVersion ?? '';
-          for (const p of list.items) {
-            p.apiVersion ??= 'v1';
-            p.kind ??= 'Pod';
-          }
-          this.o.handler.onSnapshot(list.items);
-          this.synced = true;
-        }
-        const min = this.o.minWatchTimeoutSeconds ?? 300;
-        const timeoutSeconds = Math.floor(min + Math.random() * min);
-        await this.o.rest.watch<Pod>(
-          path,
-          { fieldSelector, resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds },
-          (ev) => this.onEvent(ev),
-          { signal, idleTimeoutMs: this.o.idleTimeoutMs ?? (timeoutSeconds + 30) * 1000 },
-        );
-        backoff = 200;
-      } catch (err) {
-        if (signal.aborted) return;
-        if (isGone(err)) {
-          this.log.info('pod watch expired (410); relisting');
-          this.rv = '';
-          continue;
-        }
-        this.log.warn({ err: String(err), retryInMs: backoff }, 'pod list/watch failed; retrying');
-        await sleep(backoff * (0.8 + Math.random() * 0.4), signal).catch(() => {});
-        backoff = Math.min(backoff * 2, maxBackoff);
-      }
-    }
-  }
-
-  private onEvent(ev: WatchEvent<Pod>): void {
-    const rv = ev.object.metadata?.resourceVersion;
-    if (rv) this.rv = rv;
-    if (ev.type === 'BOOKMARK') return;
-    ev.object.apiVersion ??= 'v1';
-    ev.object.kind ??= 'Pod';
-    if (ev.type === 'DELETED') this.o.handler.onDelete(ev.object);
-    else this.o.handler.onUpsert(ev.object);
+  run(signal: AbortSignal): Promise<void> {
+    return this.reflector.run(signal);
   }
 }

@@ -1,4 +1,6 @@
 import { sleep } from '../util/abort.js';
+import { RetryDelay } from '../util/backoff.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { isGone } from './errors.js';
 import type { RestClient } from './rest.js';
@@ -23,6 +25,8 @@ export interface ReflectorOptions<T> {
   logger?: Logger;
   /** Server-side watch timeout range (s): a random value in [min, 2·min) per watch. */
   minWatchTimeoutSeconds?: number;
+  /** A watch with no event or bookmark for this long is declared dead and restarted (default: its timeout + 30 s). */
+  idleTimeoutMs?: number;
   maxBackoffMs?: number;
 }
 
@@ -48,8 +52,7 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
   async run(signal: AbortSignal): Promise<void> {
     const { rest, path } = this.o;
     const selector = this.o.fieldSelector ? { fieldSelector: this.o.fieldSelector } : {};
-    let backoff = 200;
-    const maxBackoff = this.o.maxBackoffMs ?? 30_000;
+    const retry = new RetryDelay(200, this.o.maxBackoffMs ?? 30_000, 0.2);
     while (!signal.aborted) {
       try {
         if (!this.rv) {
@@ -68,9 +71,9 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
           path,
           { ...selector, resourceVersion: this.rv, allowWatchBookmarks: true, timeoutSeconds },
           (ev) => this.onEvent(ev),
-          { signal, idleTimeoutMs: (timeoutSeconds + 30) * 1000 },
+          { signal, idleTimeoutMs: this.o.idleTimeoutMs ?? (timeoutSeconds + 30) * 1000 },
         );
-        backoff = 200;
+        retry.reset();
       } catch (err) {
         if (signal.aborted) return;
         if (isGone(err)) {
@@ -78,9 +81,12 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
           this.rv = '';
           continue;
         }
-        this.log.warn({ err: String(err), retryInMs: backoff }, `${this.o.what} list/watch failed; retrying`);
-        await sleep(backoff * (0.8 + Math.random() * 0.4), signal).catch(() => {});
-        backoff = Math.min(backoff * 2, maxBackoff);
+        const delay = retry.next();
+        this.log.warn(
+          { err: errorMessage(err), retryInMs: Math.round(delay) },
+          `${this.o.what} list/watch failed; retrying`,
+        );
+        await sleep(delay, signal).catch(() => {});
       }
     }
   }

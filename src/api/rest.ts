@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onAbort } from '../util/abort.js';
+import { TokenBucket } from '../util/rateLimiter.js';
 import { ApiError, ApiUnreachableError } from './errors.js';
 import type { ClientConfig } from './kubeconfig.js';
 import type { Status, WatchEvent } from './types.js';
@@ -38,30 +39,6 @@ export interface RestClientOptions {
   burst?: number;
 }
 
-/** A token bucket: `take()` resolves when a request may go. */
-class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst;
-  }
-  async take(): Promise<void> {
-    for (;;) {
-      const now = performance.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.qps) * 1000)));
-    }
-  }
-}
-
 /**
  * A small JSON REST client for the Kubernetes API over node:https, configured from a
  * KubeConfig (client-node resolves certificates, tokens and exec credentials). Objects stay
@@ -71,8 +48,8 @@ class TokenBucket {
 export class RestClient {
   private constructor(
     private readonly base: URL,
-    private readonly tls: https.RequestOptions,
-    private readonly agent: http.Agent,
+    private tls: https.RequestOptions,
+    private agent: http.Agent,
     private readonly opts: Required<RestClientOptions>,
     private readonly bucket: TokenBucket,
   ) {}
@@ -101,13 +78,16 @@ export class RestClient {
     return RestClient.build(new URL(cluster.server), tls, opts);
   }
 
-  private static build(base: URL, tls: https.RequestOptions, opts: RestClientOptions): RestClient {
+  private static agentFor(base: URL, tls: https.RequestOptions): http.Agent {
     const agentOpts = { keepAlive: true, maxSockets: 32, keepAliveMsecs: 30_000 };
     const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
-    const agent =
-      base.protocol === 'https:'
-        ? new https.Agent({ ...agentOpts, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
-        : new http.Agent(agentOpts);
+    return base.protocol === 'https:'
+      ? new https.Agent({ ...agentOpts, ca, cert, key, pfx, passphrase, rejectUnauthorized, servername })
+      : new http.Agent(agentOpts);
+  }
+
+  private static build(base: URL, tls: https.RequestOptions, opts: RestClientOptions): RestClient {
+    const agent = RestClient.agentFor(base, tls);
     const full: Required<RestClientOptions> = {
       userAgent: opts.userAgent ?? 'kubelet-ts',
       timeoutMs: opts.timeoutMs ?? 30_000,
@@ -143,6 +123,18 @@ export class RestClient {
 
   close(): void {
     this.agent.destroy();
+  }
+
+  /**
+   * Switches to a rotated client certificate without a restart: new requests use it, and the
+   * connections made with the old one are closed (upstream's rotation closes them all, so
+   * watches reconnect with the new identity).
+   */
+  setClientCertificate(cert: Buffer, key: Buffer): void {
+    const old = this.agent;
+    this.tls = { ...this.tls, cert, key };
+    this.agent = RestClient.agentFor(this.base, this.tls);
+    old.destroy();
   }
 
   get<T>(path: string, o: RequestOptions = {}): Promise<T> {

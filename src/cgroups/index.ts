@@ -16,6 +16,5 @@ export {
   QOS_UPDATE_INTERVAL_MS,
 } from './manager.js';
 export * from './names.js';
-export { podLimits, podMemoryRequestBytes, podRequests } from './resources.js';
 export { type SystemdUnits, systemctlUnits } from './systemd.js';
 export * from './values.js';

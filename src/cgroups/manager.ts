@@ -10,6 +10,7 @@
  */
 import type { Pod } from '../api/types.js';
 import { sleep } from '../util/abort.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import type { CgroupFs } from './cgroupfs.js';
 import {
@@ -174,7 +175,7 @@ export class CgroupManager {
       await this.apply(name, this.nodeAllocatableConfig());
       this.o.onNodeEvent?.('Normal', 'NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods');
     } catch (err) {
-      const msg = `Failed to update Node Allocatable Limits ${JSON.stringify(toText(name))}: ${errText(err)}`;
+      const msg = `Failed to update Node Allocatable Limits ${JSON.stringify(toText(name))}: ${errorMessage(err)}`;
       this.o.onNodeEvent?.('Warning', 'FailedNodeAllocatableEnforcement', msg);
       throw err;
     }
@@ -207,7 +208,7 @@ export class CgroupManager {
     const name = podCgroupName(this.o.cgroupRoot, this.o.qosOf(pod), pod.metadata?.uid ?? '');
     await this.destroy(name);
     await this.updateQOSCgroups().catch((err) =>
-      this.log.debug({ err: errText(err) }, 'updating QoS cgroups failed'),
+      this.log.debug({ err: errorMessage(err) }, 'updating QoS cgroups failed'),
     );
   }
 
@@ -248,7 +249,7 @@ export class CgroupManager {
       try {
         if (await this.destroy(pc.name)) removed.push(pc.uid);
       } catch (err) {
-        this.log.warn({ uid: pc.uid, err: errText(err) }, 'removing orphaned pod cgroup failed');
+        this.log.warn({ uid: pc.uid, err: errorMessage(err) }, 'removing orphaned pod cgroup failed');
       }
     }
     if (removed.length > 0) this.log.info({ uids: removed }, 'removed orphaned pod cgroups');
@@ -266,7 +267,7 @@ export class CgroupManager {
         await this.apply(nodeAllocatableCgroup(this.o.cgroupRoot), this.nodeAllocatableConfig());
         await this.updateQOSCgroups();
       } catch (err) {
-        this.log.warn({ err: errText(err) }, 'updating QoS cgroups failed');
+        this.log.warn({ err: errorMessage(err) }, 'updating QoS cgroups failed');
       }
     }
   }
@@ -304,7 +305,7 @@ export class CgroupManager {
       try {
         await this.o.fs.writeIfChanged(path, file, value);
       } catch (err) {
-        errors.push(`${file}=${value}: ${errText(err)}`);
+        errors.push(`${file}=${value}: ${errorMessage(err)}`);
       }
     }
     if (errors.length > 0) throw new Error(`failed to set cgroup ${path}: ${errors.join('; ')}`);
@@ -313,17 +314,13 @@ export class CgroupManager {
   private systemdFailed(err: unknown): void {
     if (!this.systemdWarned) {
       this.systemdWarned = true;
-      this.log.warn({ err: errText(err) }, 'systemd refused a slice change; writing cgroupfs directly');
+      this.log.warn({ err: errorMessage(err) }, 'systemd refused a slice change; writing cgroupfs directly');
     } else {
-      this.log.debug({ err: errText(err) }, 'systemd slice change failed');
+      this.log.debug({ err: errorMessage(err) }, 'systemd slice change failed');
     }
   }
 }
 
 function toText(name: CgroupName): string {
   return `/${name.join('/')}`;
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -4,9 +4,10 @@
  * cgroup_manager_linux.go toResources/getCPUWeight), and how runc's libcontainer turns them into
  * cgroup v2 files and systemd unit properties.
  */
+
+import { podLimits, podRequests } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
 import type { QOSClass } from './names.js';
-import { podLimits, podRequests } from './resources.js';
 
 export const MIN_SHARES = 2;
 export const MAX_SHARES = 262_144;

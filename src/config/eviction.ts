@@ -3,6 +3,7 @@
  * (pkg/kubelet/eviction/helpers.go) plus the evictionHard defaults (defaults_linux.go).
  */
 import { DurationError, parseDuration } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
 import { parseQuantity, QuantityError } from '../util/quantity.js';
 import type { ConfigIssue } from './errors.js';
 import {
@@ -150,8 +151,7 @@ export function buildEvictionThresholds(settings: EvictionSettings): {
   issues: ConfigIssue[];
 } {
   const issues: ConfigIssue[] = [];
-  const fail: Collect = (path, value, e) =>
-    issues.push({ path, value, message: e instanceof Error ? e.message : String(e) });
+  const fail: Collect = (path, value, e) => issues.push({ path, value, message: errorMessage(e) });
 
   const hard = parseMap('evictionHard', effectiveEvictionHard(settings), parseThresholdValue, fail);
   const soft = parseMap('evictionSoft', settings.evictionSoft, parseThresholdValue, fail);

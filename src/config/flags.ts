@@ -4,14 +4,16 @@
  * pflag-style booleans (`--register-node=false`) all work.
  */
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DurationError, parseDuration } from '../util/duration.js';
 import { FlagError } from './errors.js';
-import type { KubeletConfiguration } from './kubeletConfig.js';
+import type { KubeletConfiguration, Taint, TaintEffect } from './kubeletConfig.js';
 import type { LogLevel } from './types.js';
+import { UPSTREAM_FLAGS, type UpstreamFlag } from './upstreamFlags.js';
 
 export const DEFAULT_ROOT_DIR = '/var/lib/kubelet';
+/** Upstream's --cert-dir default: a fixed path, not <root-dir>/pki. */
+export const DEFAULT_CERT_DIR = '/var/lib/kubelet/pki';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 interface FlagDef {
@@ -39,7 +41,7 @@ const FLAGS = {
   'cert-dir': {
     type: 'string',
     arg: 'path',
-    help: 'Directory for TLS certificates (default <root-dir>/pki).',
+    help: 'Directory for TLS certificates (default /var/lib/kubelet/pki, whatever --root-dir says, as upstream).',
   },
   'root-dir': {
     type: 'string',
@@ -101,6 +103,11 @@ const FLAGS = {
     arg: 'domain',
     help: 'Cluster DNS domain (e.g. cluster.local).',
   },
+  'cri-concurrency': {
+    type: 'string',
+    arg: 'int',
+    help: 'kubelet-ts only: CRI calls that create sandboxes and containers in flight at once (default 4).',
+  },
   v: { type: 'string', short: 'v', arg: 'int', help: 'klog verbosity: 0-1 info, 2-3 debug, 4+ trace.' },
   'log-level': { type: 'string', arg: 'level', help: `Log level, overrides --v (${LOG_LEVELS.join(', ')}).` },
   help: { type: 'boolean', short: 'h', help: 'Print this help and exit.' },
@@ -119,12 +126,16 @@ export interface ParsedFlags {
   nodeIPs: string[];
   rootDir: string;
   certDir: string;
+  /** --cri-concurrency (kubelet-ts's own flag). */
+  criConcurrency: number;
   /** From --log-level, else from --v, else 'info'. */
   logLevel: LogLevel;
   /** KubeletConfiguration fields given explicitly on the command line; they win over the file. */
   overrides: KubeletConfiguration;
   /** Which command-line flag set each overridden field, e.g. { maxPods: '--max-pods' }. */
   overriddenBy: Partial<Record<keyof KubeletConfiguration, string>>;
+  /** Deprecated or ignored flags, as upstream prints them ("Flag --x has been deprecated, …"). */
+  warnings: string[];
 }
 
 /** klog verbosity (--v) → our log level: 0-1 info, 2-3 debug, 4 and above trace. */
@@ -183,6 +194,9 @@ function parseNodeIPs(flag: string, value: string): string[] {
 /** Parses the kubelet command line. Pure: no defaults from the environment, no I/O. */
 export function parseFlags(argv: readonly string[]): ParsedFlags {
   const options: ParseArgsConfig['options'] = {};
+  for (const [name, def] of Object.entries(UPSTREAM_FLAGS)) {
+    options[name] = { type: def.kind === 'bool' ? 'boolean' : 'string' };
+  }
   for (const [name, def] of Object.entries(FLAGS) as [FlagName, FlagDef][]) {
     options[name] = { type: def.type, ...(def.short ? { short: def.short } : {}) };
   }
@@ -195,6 +209,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   });
 
   const values = new Map<FlagName, string[]>();
+  const upstreamValues = new Map<string, string[]>();
   let previous: { rawName: string; boolean: boolean } | undefined;
   let terminated = false;
   for (const token of tokens) {
@@ -209,7 +224,16 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
           : '';
       throw new FlagError(`unexpected argument ${JSON.stringify(token.value)}${hint}`);
     }
-    if (!Object.hasOwn(FLAGS, token.name)) throw new FlagError(`unknown flag: ${token.rawName}`);
+    if (!Object.hasOwn(FLAGS, token.name)) {
+      const up = UPSTREAM_FLAGS[token.name];
+      if (!up || token.rawName.length === 2) throw new FlagError(`unknown flag: ${token.rawName}`);
+      upstreamValues.set(token.name, [
+        ...(upstreamValues.get(token.name) ?? []),
+        flagValue(token.rawName, up.kind === 'bool', token.value, token.inlineValue),
+      ]);
+      previous = { rawName: token.rawName, boolean: up.kind === 'bool' };
+      continue;
+    }
     const name = token.name as FlagName;
     const def: FlagDef = FLAGS[name];
     let value = token.value;
@@ -278,6 +302,24 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     }
   }
 
+  const warnings: string[] = [];
+  for (const name of [...values.keys(), ...upstreamValues.keys()]) {
+    const up = UPSTREAM_FLAGS[name];
+    if (up?.deprecated) warnings.push(`Flag --${name} has been deprecated, ${up.deprecated}`);
+  }
+  for (const [name, raw] of upstreamValues) {
+    const up = UPSTREAM_FLAGS[name] as UpstreamFlag;
+    if (!up.field) {
+      warnings.push(
+        `flag --${name} is accepted for compatibility but not implemented by kubelet-ts; ignored`,
+      );
+      continue;
+    }
+    const top = up.field.split('.')[0] as keyof KubeletConfiguration;
+    setPath(overrides as Record<string, unknown>, up.field, convertFlag(`--${name}`, up, raw));
+    overriddenBy[top] = `--${name}`;
+  }
+
   const verbosity = last('v');
   const logLevel = last('log-level');
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -288,6 +330,11 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const v = verbosity === undefined ? undefined : parseInteger('--v', verbosity);
   if (v !== undefined && v < 0) throw new FlagError(`flag --v: verbosity must not be negative, got ${v}`);
 
+  const criFlag = last('cri-concurrency');
+  const criConcurrency = criFlag === undefined ? 4 : parseInteger('--cri-concurrency', criFlag);
+  if (criConcurrency < 1) {
+    throw new FlagError(`flag --cri-concurrency: must be at least 1, got ${criConcurrency}`);
+  }
   const rootDir = last('root-dir') || DEFAULT_ROOT_DIR;
   const nodeIP = last('node-ip');
   return {
@@ -299,11 +346,101 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     hostnameOverride: last('hostname-override') || undefined,
     nodeIPs: nodeIP === undefined ? [] : parseNodeIPs('--node-ip', nodeIP),
     rootDir,
-    certDir: last('cert-dir') || join(rootDir, 'pki'),
+    // Upstream's default is this fixed path, not <root-dir>/pki (options.go NewKubeletFlags).
+    certDir: last('cert-dir') || DEFAULT_CERT_DIR,
+    criConcurrency,
     logLevel: (logLevel as LogLevel | undefined) ?? (v === undefined ? 'info' : klogVerbosityToLevel(v)),
     overrides,
     overriddenBy,
+    warnings,
   };
+}
+
+/** A flag token's value: pflag booleans are `--x` or `--x=bool`; others need a value. */
+function flagValue(
+  rawName: string,
+  boolean: boolean,
+  value: string | undefined,
+  inline: boolean | undefined,
+): string {
+  if (boolean) return value === undefined ? 'true' : String(parseBool(rawName, value));
+  if (value === undefined || (!inline && value.startsWith('--'))) {
+    throw new FlagError(`flag ${rawName}: missing value`);
+  }
+  return value;
+}
+
+function parseMap(flag: string, values: string[], sep: '=' | '<'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of values.flatMap(splitList)) {
+    const at = pair.indexOf(sep);
+    if (at <= 0)
+      throw new FlagError(`flag ${flag}: malformed pair ${JSON.stringify(pair)}, expect key${sep}value`);
+    out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  return out;
+}
+
+/** upstream RegisterWithTaintsVar: `key=value:Effect` or `key:Effect`, comma separated. */
+function parseTaints(flag: string, values: string[]): Taint[] {
+  return values.flatMap(splitList).map((spec) => {
+    const colon = spec.lastIndexOf(':');
+    const effect = spec.slice(colon + 1);
+    if (colon <= 0 || !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(effect)) {
+      throw new FlagError(`flag ${flag}: invalid taint spec: ${JSON.stringify(spec)}`);
+    }
+    const kv = spec.slice(0, colon);
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    return { key, ...(eq < 0 ? {} : { value: kv.slice(eq + 1) }), effect: effect as TaintEffect };
+  });
+}
+
+/** Converts the values of an upstream flag to its KubeletConfiguration field's type. */
+function convertFlag(flag: string, def: UpstreamFlag, values: string[]): unknown {
+  const value = values.at(-1) ?? '';
+  switch (def.kind) {
+    case 'bool':
+      return value === 'true';
+    case 'int':
+      return parseInteger(flag, value);
+    case 'float': {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n))
+        throw new FlagError(`flag ${flag}: invalid number ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'duration':
+      try {
+        parseDuration(value);
+      } catch (e) {
+        if (e instanceof DurationError)
+          throw new FlagError(`flag ${flag}: invalid duration ${JSON.stringify(value)}: ${e.message}`);
+        throw e;
+      }
+      return value;
+    case 'list':
+      return values.flatMap(splitList);
+    case 'map':
+      return parseMap(flag, values, '=');
+    case 'langleMap':
+      return parseMap(flag, values, '<');
+    case 'taints':
+      return parseTaints(flag, values);
+    default:
+      return value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let at = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = at[p];
+    if (typeof next !== 'object' || next === null) at[p] = {};
+    at = at[p] as Record<string, unknown>;
+  }
+  at[parts.at(-1) as string] = value;
 }
 
 /** The --help text. */

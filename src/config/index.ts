@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { errorMessage } from '../util/errors.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type ParsedFlags, parseFlags } from './flags.js';
 import type { KubeletConfiguration } from './kubeletConfig.js';
@@ -81,7 +82,7 @@ function readConfigFile(
   try {
     text = readFile(path);
   } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = errorMessage(e);
     throw new ConfigError(path, [{ path: '', message: `failed to read kubelet config file: ${reason}` }], {
       cause: e,
     });
@@ -113,7 +114,7 @@ export function resolveConfig(
 ): { config: ResolvedConfig; warnings: string[] } {
   const flags = parseFlags(argv);
   const file = flags.config ? readConfigFile(flags.config, readFile) : { config: {}, warnings: [] };
-  const merged: KubeletConfiguration = { ...file.config, ...flags.overrides };
+  const merged = mergeOverrides(file.config, flags.overrides);
 
   const { config, issues } = applyDefaults(merged, {
     nodeName: nodeNameFor(flags.hostnameOverride, hostname),
@@ -124,8 +125,32 @@ export function resolveConfig(
     certDir: flags.certDir,
     nodeIPs: flags.nodeIPs,
     logLevel: flags.logLevel,
+    criConcurrency: flags.criConcurrency,
   });
   const allIssues = attributeToFlags([...issues, ...validateResolvedConfig(config)], flags);
   if (allIssues.length > 0) throw new ConfigError(flags.config ?? 'command line', allIssues);
-  return { config, warnings: file.warnings };
+  return { config, warnings: [...flags.warnings, ...file.warnings] };
+}
+
+/** Flags win over the file; the nested authentication/authorization blocks merge field by field. */
+function mergeOverrides(file: KubeletConfiguration, flags: KubeletConfiguration): KubeletConfiguration {
+  const out: KubeletConfiguration = { ...file, ...flags };
+  const deep = (a: unknown, b: unknown): unknown => {
+    if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null || Array.isArray(b))
+      return b ?? a;
+    const r: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b)) r[k] = deep(r[k], v);
+    return r;
+  };
+  if (file.authentication && flags.authentication)
+    out.authentication = deep(
+      file.authentication,
+      flags.authentication,
+    ) as KubeletConfiguration['authentication'];
+  if (file.authorization && flags.authorization)
+    out.authorization = deep(
+      file.authorization,
+      flags.authorization,
+    ) as KubeletConfiguration['authorization'];
+  return out;
 }

@@ -47,6 +47,9 @@ export interface KubeletConfiguration {
   syncFrequency?: string;
   fileCheckFrequency?: string;
   staticPodPath?: string;
+  httpCheckFrequency?: string;
+  staticPodURL?: string;
+  staticPodURLHeader?: Record<string, string[]>;
 
   nodeStatusUpdateFrequency?: string;
   nodeStatusReportFrequency?: string;

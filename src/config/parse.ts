@@ -14,6 +14,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { parseDuration } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
 import { parseQuantity } from '../util/quantity.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { parseGracePeriod, parseMinimumReclaim, parseThresholdValue } from './eviction.js';
@@ -35,6 +36,7 @@ const TAINT_EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
 const MAP_ENTRY_CHECKS: Readonly<Record<MapSpec, (key: string, value: string) => void>> = {
   stringMap: () => {},
+  stringListMap: () => {},
   resourceMap: checkReservedEntry,
   thresholdMap: parseThresholdValue,
   graceMap: parseGracePeriod,
@@ -43,8 +45,6 @@ const MAP_ENTRY_CHECKS: Readonly<Record<MapSpec, (key: string, value: string) =>
 
 const SKIP = Symbol('skip');
 type Parsed = unknown | typeof SKIP;
-
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 class ConfigWalker {
   readonly issues: ConfigIssue[] = [];
@@ -130,6 +130,8 @@ class ConfigWalker {
         return this.stringList(node, path);
       case 'taints':
         return this.taints(node, path);
+      case 'stringListMap':
+        return this.stringListMap(node, path);
       default:
         return this.stringMap(node, path, MAP_ENTRY_CHECKS[spec]);
     }
@@ -177,6 +179,20 @@ class ConfigWalker {
       const text = this.text(this.deref(item), `${path}[${i}]`, 'a string');
       if (typeof text === 'string') out.push(text);
     });
+    return out;
+  }
+
+  /** map[string][]string (staticPodURLHeader). */
+  private stringListMap(node: Node | null, path: string): Parsed {
+    if (node === null || (isScalar(node) && node.value === null)) return SKIP;
+    if (!isMap(node)) return this.fail(node, path, 'expected a map of string lists', node.toJSON());
+    const out: Record<string, string[]> = {};
+    for (const pair of node.items) {
+      const keyNode = this.deref(pair.key);
+      const key = isScalar(keyNode) ? String(keyNode.value) : JSON.stringify(keyNode?.toJSON());
+      const list = this.stringList(this.deref(pair.value), `${path}[${key}]`);
+      if (list !== SKIP) out[key] = list as string[];
+    }
     return out;
   }
 

@@ -5,6 +5,7 @@
  * `syncFrequency: 0s` and expects the default).
  */
 import { parseDuration } from '../util/duration.js';
+import { errorMessage } from '../util/errors.js';
 import { memoryToBytes } from '../util/quantity.js';
 import type { ConfigIssue } from './errors.js';
 import { buildEvictionThresholds } from './eviction.js';
@@ -23,6 +24,7 @@ export type CommandLineSettings = Pick<
   | 'certDir'
   | 'nodeIPs'
   | 'logLevel'
+  | 'criConcurrency'
 >;
 
 export const DEFAULT_CONTAINER_RUNTIME_ENDPOINT = 'unix:///run/containerd/containerd.sock';
@@ -44,7 +46,7 @@ class Converter {
       const ms = parseDuration(value);
       return ms === 0 && zeroIsUnset ? defaultMs : ms;
     } catch (e) {
-      this.issues.push({ path, value, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value, message: errorMessage(e) });
       return defaultMs;
     }
   }
@@ -54,7 +56,7 @@ class Converter {
     try {
       return memoryToBytes(text);
     } catch (e) {
-      this.issues.push({ path, value, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value, message: errorMessage(e) });
       return memoryToBytes(defaultValue);
     }
   }
@@ -63,7 +65,7 @@ class Converter {
     try {
       return parseReservedResources(map);
     } catch (e) {
-      this.issues.push({ path, value: map, message: e instanceof Error ? e.message : String(e) });
+      this.issues.push({ path, value: map, message: errorMessage(e) });
       return NO_RESERVATION;
     }
   }
@@ -152,6 +154,9 @@ export function applyDefaults(
     syncFrequencyMs: c.ms('syncFrequency', cfg.syncFrequency, MINUTE),
     fileCheckFrequencyMs: c.ms('fileCheckFrequency', cfg.fileCheckFrequency, 20 * SECOND),
     staticPodPath: cfg.staticPodPath ?? '',
+    httpCheckFrequencyMs: c.ms('httpCheckFrequency', cfg.httpCheckFrequency, 20 * SECOND),
+    staticPodURL: cfg.staticPodURL ?? '',
+    staticPodURLHeader: cfg.staticPodURLHeader ?? {},
 
     nodeStatusUpdateFrequencyMs: updateMs,
     nodeStatusReportFrequencyMs: c.ms(

@@ -1,7 +1,13 @@
 import type { KubeletConfiguration, Taint } from './kubeletConfig.js';
 
 /** How a map field's entries are checked: free-form, reserved resources, or one of the eviction maps. */
-export type MapSpec = 'stringMap' | 'resourceMap' | 'thresholdMap' | 'graceMap' | 'reclaimMap';
+export type MapSpec =
+  | 'stringMap'
+  | 'stringListMap'
+  | 'resourceMap'
+  | 'thresholdMap'
+  | 'graceMap'
+  | 'reclaimMap';
 
 type SpecFor<V> = [V] extends [string]
   ? 'string' | 'duration' | 'quantity'
@@ -65,6 +71,9 @@ export const KUBELET_CONFIG_SCHEMA: SchemaOf<KubeletConfiguration> = {
   syncFrequency: 'duration',
   fileCheckFrequency: 'duration',
   staticPodPath: 'string',
+  httpCheckFrequency: 'duration',
+  staticPodURL: 'string',
+  staticPodURLHeader: 'stringListMap',
   nodeStatusUpdateFrequency: 'duration',
   nodeStatusReportFrequency: 'duration',
   nodeLeaseDurationSeconds: 'int',
@@ -140,7 +149,6 @@ export const UPSTREAM_ONLY_FIELDS: ReadonlySet<string> = new Set([
   'enableSystemLogQuery',
   'featureGates',
   'hairpinMode',
-  'httpCheckFrequency',
   'imageMaximumGCAge',
   'imagePullCredentialsVerificationPolicy',
   'imageServiceEndpoint',
@@ -169,8 +177,6 @@ export const UPSTREAM_ONLY_FIELDS: ReadonlySet<string> = new Set([
   'showHiddenMetricsForVersion',
   'shutdownGracePeriodByPodPriority',
   'shutdownGracePeriodCriticalPods',
-  'staticPodURL',
-  'staticPodURLHeader',
   'streamingConnectionIdleTimeout',
   'systemCgroups',
   'systemReservedCgroup',

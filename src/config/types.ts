@@ -56,6 +56,8 @@ export interface ResolvedConfig {
   /** --node-ip: up to one IP per family; empty means auto-detect. */
   nodeIPs: string[];
   logLevel: LogLevel;
+  /** Sandbox/container create and start calls in flight at once (--cri-concurrency). */
+  criConcurrency: number;
 
   // Server.
   enableServer: boolean;
@@ -90,6 +92,10 @@ export interface ResolvedConfig {
   fileCheckFrequencyMs: number;
   /** '' = no static pods. */
   staticPodPath: string;
+  httpCheckFrequencyMs: number;
+  /** '' = no static pods from a URL. */
+  staticPodURL: string;
+  staticPodURLHeader: Record<string, string[]>;
 
   // Node object, status and lease.
   nodeStatusUpdateFrequencyMs: number;

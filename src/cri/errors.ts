@@ -1,4 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { errorMessage } from '../util/errors.js';
 
 /** What went wrong with a CRI call, as callers switch on it. */
 export type CriErrorKind =
@@ -70,13 +71,7 @@ function isServiceError(err: unknown): err is ServiceError {
 export function toCriError(err: unknown, method: string): CriError {
   if (err instanceof CriError) return err;
   if (!isServiceError(err)) {
-    return new CriError(
-      'Unknown',
-      GrpcStatus.UNKNOWN,
-      method,
-      err instanceof Error ? err.message : String(err),
-      err,
-    );
+    return new CriError('Unknown', GrpcStatus.UNKNOWN, method, errorMessage(err), err);
   }
   const kind = KIND_BY_CODE[err.code] ?? 'Unknown';
   const details = err.details ?? err.message;
@@ -104,4 +99,10 @@ export function isCriUnavailable(err: unknown): boolean {
 }
 export function isCriUnimplemented(err: unknown): boolean {
   return err instanceof CriError && err.kind === 'Unimplemented';
+}
+
+/** What a status message quotes of a runtime error: the gRPC details when there are some (upstream err.Error()). */
+export function runtimeErrorMessage(err: unknown): string {
+  if (err instanceof CriError) return err.details || err.message;
+  return errorMessage(err);
 }

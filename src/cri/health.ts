@@ -1,4 +1,5 @@
 import { sleep } from '../util/abort.js';
+import { Listeners } from '../util/listeners.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import type { CriClient } from './client.js';
 
@@ -29,6 +30,7 @@ export class RuntimeHealth {
   };
   private lastOk = 0;
   private readonly log: Logger;
+  private readonly listeners = new Listeners<RuntimeHealthState>();
 
   constructor(
     private readonly cri: CriClient,
@@ -40,6 +42,11 @@ export class RuntimeHealth {
     } = {},
   ) {
     this.log = opts.logger ?? silentLogger;
+  }
+
+  /** Calls `fn` when runtime or network readiness flips (so the node status goes out at once). */
+  subscribe(fn: (state: RuntimeHealthState) => void): void {
+    this.listeners.add(fn);
   }
 
   get current(): RuntimeHealthState {
@@ -83,8 +90,26 @@ export class RuntimeHealth {
       this.log.warn({ err: String(err) }, 'container runtime status check failed');
     }
     this.state = next;
-    if (before.runtimeReady !== next.runtimeReady || before.networkReady !== next.networkReady)
+    if (before.runtimeReady !== next.runtimeReady || before.networkReady !== next.networkReady) {
       this.opts.onChange?.();
+      this.listeners.emit(next);
+    }
     return next;
   }
+}
+
+/**
+ * PURE: the node's runtime readiness (upstream runtimeState: runtime, network and PLEG health),
+ * as the Ready condition and /healthz report it.
+ */
+export function nodeRuntimeHealth(
+  h: Pick<RuntimeHealthState, 'runtimeReady' | 'networkReady' | 'runtimeMessage' | 'networkMessage'>,
+  pleg: { ok: boolean; message: string },
+): { ready: boolean; message: string } {
+  const bad = [
+    h.runtimeReady ? '' : h.runtimeMessage,
+    h.networkReady ? '' : h.networkMessage,
+    pleg.ok ? '' : `PLEG is not healthy: ${pleg.message}`,
+  ].filter(Boolean);
+  return { ready: bad.length === 0, message: bad.join(', ') };
 }

@@ -1,4 +1,5 @@
 import { sleep } from '../util/abort.js';
+import { Listeners } from '../util/listeners.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import type { CriClient } from './client.js';
 import { sandboxReady, toContainerState } from './convert.js';
@@ -34,7 +35,8 @@ export interface RuntimePodRef {
 
 export interface PlegOptions {
   cri: CriClient;
-  onEvent: (ev: PlegEvent) => void;
+  /** Also reachable through subscribe(). */
+  onEvent?: (ev: PlegEvent) => void;
   logger?: Logger;
   relistPeriodMs?: number;
   /** Relist period while the runtime's event stream works (events trigger relists at once). */
@@ -61,10 +63,30 @@ export class Pleg {
   private wakePending = false;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly listeners: Listeners<PlegEvent>;
 
   constructor(private readonly opts: PlegOptions) {
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
+    this.listeners = new Listeners((err) => this.log.error({ err: String(err) }, 'PLEG event handler threw'));
+  }
+
+  /** Calls `fn` with every pod lifecycle event (the sync loop's PLEG channel). */
+  subscribe(fn: (ev: PlegEvent) => void): void {
+    this.listeners.add(fn);
+  }
+
+  /** Pods, running and exited containers the last relist saw (kubelet_running_* metrics). */
+  counts(): { pods: number; running: number; exited: number } {
+    let pods = 0;
+    let running = 0;
+    let total = 0;
+    for (const p of this.pods.values()) {
+      if (p.readySandboxes > 0) pods++;
+      running += p.runningContainers;
+      total += p.containerIds.length;
+    }
+    return { pods, running, exited: total - running };
   }
 
   /** Runs until `signal` aborts. */
@@ -167,11 +189,13 @@ export class Pleg {
     }
 
     const emit = (podUid: string, type: PlegEventType, id: string) => {
+      const ev = { podUid, type, id };
       try {
-        this.opts.onEvent({ podUid, type, id });
+        this.opts.onEvent?.(ev);
       } catch (err) {
         this.log.error({ err: String(err) }, 'PLEG event handler threw');
       }
+      this.listeners.emit(ev);
     };
     for (const [id, rec] of next) {
       const old = this.records.get(id);

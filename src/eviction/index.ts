@@ -1,4 +1,3 @@
-export { NodeReclaimer, type NodeReclaimerOptions, runtimeSandboxImage } from './gc.js';
 export {
   type EvictionEventSink,
   type EvictionKill,

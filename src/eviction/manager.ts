@@ -7,8 +7,10 @@
  * pod to be cleaned up before the next round.
  */
 import type { ObjectRef } from '../api/events.js';
+import { isCriticalPod, podKObj, podRef } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import { onAbort } from '../util/abort.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import {
   EVICTED_REASON,
@@ -16,7 +18,8 @@ import {
   THRESHOLD_MET_EVENT,
   thresholdMetEventMessage,
 } from './messages.js';
-import { isCriticalPod, rankingFor, rankPods } from './ranking.js';
+import type { NodePressure, PressureFlags } from './pressure.js';
+import { rankingFor, rankPods } from './ranking.js';
 import { makeSignalObservations } from './signals.js';
 import {
   type FirstObserved,
@@ -48,11 +51,7 @@ export const MONITORING_INTERVAL_MS = 10_000;
 export const POD_CLEANUP_POLL_MS = 1_000;
 export const POD_CLEANUP_TIMEOUT_MS = 30_000;
 
-export interface PressureFlags {
-  memory: boolean;
-  disk: boolean;
-  pid: boolean;
-}
+export type { PressureFlags } from './pressure.js';
 
 export interface EvictionKill {
   graceSeconds: number;
@@ -92,6 +91,8 @@ export interface EvictionManagerOptions {
   reclaim?: NodeReclaim;
   /** Called when the reported pressure conditions change (e.g. to update the Node at once). */
   onPressureChange?: (flags: PressureFlags) => void;
+  /** Where the decided conditions are published for admission and the node status. */
+  pressure?: NodePressure;
   monitoringIntervalMs?: number;
   cleanupPollMs?: number;
   cleanupTimeoutMs?: number;
@@ -173,7 +174,8 @@ export class EvictionManager {
       try {
         evicted = await this.synchronize(signal);
       } catch (err) {
-        if (!signal.aborted) this.log.error({ err: errText(err) }, 'Eviction manager: failed to synchronize');
+        if (!signal.aborted)
+          this.log.error({ err: errorMessage(err) }, 'Eviction manager: failed to synchronize');
       }
       if (signal.aborted) break;
       if (evicted) await this.waitForPodCleanup(evicted, signal);
@@ -216,6 +218,7 @@ export class EvictionManager {
     this.lastObservations = observations;
     if (changed) {
       this.log.info({ conditions }, 'Eviction manager: node pressure conditions changed');
+      this.o.pressure?.set(conditions);
       this.o.onPressureChange?.(this.pressure());
     }
 
@@ -245,7 +248,7 @@ export class EvictionManager {
     const ranked = rankPods(activePods, rank);
     for (const pod of ranked) {
       if (isCriticalPod(pod)) {
-        this.log.error({ pod: podKey(pod) }, 'Eviction manager: cannot evict a critical pod');
+        this.log.error({ pod: podKObj(pod) }, 'Eviction manager: cannot evict a critical pod');
         continue;
       }
       let grace = IMMEDIATE_EVICTION_GRACE_SECONDS;
@@ -254,8 +257,8 @@ export class EvictionManager {
       }
       const uid = pod.metadata?.uid ?? '';
       const { message, annotations } = evictionMessage(resource, pod, statsFunc(uid), sorted, observations);
-      this.o.events?.event(podObjectRef(pod), 'Warning', EVICTED_REASON, message, annotations);
-      this.log.info({ pod: podKey(pod), uid, message }, 'Evicting pod');
+      this.o.events?.event(podRef(pod), 'Warning', EVICTED_REASON, message, annotations);
+      this.log.info({ pod: podKObj(pod), uid, message }, 'Evicting pod');
       this.o.killPod(pod, {
         graceSeconds: grace,
         status: { reason: EVICTED_REASON, message, disruptionTarget: true },
@@ -282,7 +285,7 @@ export class EvictionManager {
     for (const f of [() => r.deleteAllUnusedContainers(signal), () => r.deleteUnusedImages(signal)]) {
       await f().catch((err) =>
         this.log.info(
-          { err: errText(err) },
+          { err: errorMessage(err) },
           'Eviction manager: unexpected error when attempting to reduce resource pressure',
         ),
       );
@@ -298,12 +301,12 @@ export class EvictionManager {
     while (!signal.aborted && this.now() < deadline) {
       await this.sleep(poll, signal, false);
       if (this.o.podCleanedUp(uid)) {
-        this.log.info({ pod: podKey(pod) }, 'Eviction manager: pod is evicted successfully');
+        this.log.info({ pod: podKObj(pod) }, 'Eviction manager: pod is evicted successfully');
         return;
       }
     }
     if (!signal.aborted)
-      this.log.warn({ pod: podKey(pod) }, 'Eviction manager: timed out waiting for pods to be cleaned up');
+      this.log.warn({ pod: podKObj(pod) }, 'Eviction manager: timed out waiting for pods to be cleaned up');
   }
 
   private async waitOrTrigger(signal: AbortSignal): Promise<void> {
@@ -334,22 +337,4 @@ export class EvictionManager {
       if (wakeable) this.wake = done;
     });
   }
-}
-
-function podKey(pod: Pod): string {
-  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
-}
-
-function podObjectRef(pod: Pod): ObjectRef {
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? '',
-  };
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

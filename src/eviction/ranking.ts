@@ -3,29 +3,10 @@
  * rankPIDPressure, rankDiskPressureFunc) and which pods are never evicted
  * (pkg/kubelet/types IsCriticalPod).
  */
+
+import { podRequests } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
-import { podRequests } from '../cgroups/resources.js';
 import type { EvictionSignal, PodUsage, ReclaimResource, StatsFunc } from './types.js';
-
-/** system-cluster-critical and above (upstream scheduling.SystemCriticalPriority). */
-export const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
-export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
-export const CONFIG_MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
-
-/** A pod from a file or URL source (pods from the apiserver carry source "api" or nothing). */
-export function isStaticPod(pod: Pod): boolean {
-  const source = pod.metadata?.annotations?.[CONFIG_SOURCE_ANNOTATION];
-  return source !== undefined && source !== 'api';
-}
-
-export function isMirrorPod(pod: Pod): boolean {
-  return pod.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION] !== undefined;
-}
-
-/** Upstream IsCriticalPod: static, mirror, or priority ≥ 2000000000. Never evicted; admitted under pressure. */
-export function isCriticalPod(pod: Pod): boolean {
-  return isStaticPod(pod) || isMirrorPod(pod) || (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY;
-}
 
 type Cmp = (a: Pod, b: Pod) => number;
 

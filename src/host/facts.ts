@@ -18,6 +18,7 @@
  *   os.networkInterfaces() for their addresses.
  * So systeminformation is not used here: for these fields it is slower and adds nothing.
  */
+import { lookup } from 'node:dns/promises';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import {
   availableParallelism,
@@ -30,6 +31,7 @@ import {
 } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatBytes } from '../util/quantity.js';
+import { selectNodeIP } from './nodeIP.js';
 import {
   goArch,
   hugepageSizeBytes,
@@ -43,6 +45,26 @@ import type { HostFacts } from './types.js';
 export interface GatherHostFactsOptions {
   /** The kubelet root dir (--root-dir); its filesystem is the node's ephemeral storage. */
   rootDir: string;
+  /**
+   * The node name: when given, `addresses` starts with the InternalIP upstream would pick for it
+   * without --node-ip (the name's resolved address before the default-route interface's).
+   */
+  nodeName?: string;
+  /** --node-ip=:: (prefer IPv6). */
+  preferIPv6?: boolean;
+}
+
+/** The node name's addresses as net.LookupIP sees them (/etc/hosts, then DNS); [] on failure. */
+async function resolveName(name: string): Promise<string[]> {
+  try {
+    const found = await Promise.race([
+      lookup(name, { all: true, verbatim: true }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 5_000).unref()),
+    ]);
+    return found.map((a) => a.address);
+  } catch {
+    return [];
+  }
 }
 
 const HUGEPAGES_DIR = '/sys/kernel/mm/hugepages';
@@ -106,16 +128,27 @@ export async function filesystemCapacityBytes(path: string): Promise<number> {
   }
 }
 
-async function addresses(): Promise<string[]> {
-  const [v4Routes, v6Routes] = await Promise.all([
+async function addresses(nodeName: string | undefined, preferIPv6: boolean): Promise<string[]> {
+  const [v4Routes, v6Routes, resolved] = await Promise.all([
     readTrimmed('/proc/net/route'),
     readTrimmed('/proc/net/ipv6_route'),
+    nodeName ? resolveName(nodeName) : Promise.resolve([]),
   ]);
-  return orderAddresses(
-    networkInterfaces(),
+  const ifaces = networkInterfaces();
+  const ordered = orderAddresses(
+    ifaces,
     ipv4DefaultRouteInterfaces(v4Routes ?? ''),
     ipv6DefaultRouteInterfaces(v6Routes ?? ''),
   );
+  if (!nodeName) return ordered;
+  const chosen = selectNodeIP({
+    nodeName,
+    resolved,
+    interfaceAddresses: Object.values(ifaces).flatMap((infos) => (infos ?? []).map((i) => i.address)),
+    defaultRouteAddresses: ordered,
+    preferIPv6,
+  });
+  return chosen === undefined ? ordered : [chosen, ...ordered.filter((a) => a !== chosen)];
 }
 
 /** Reads this machine's facts (upstream gets them from cadvisor's MachineInfo). */
@@ -127,7 +160,7 @@ export async function gatherHostFacts(opts: GatherHostFactsOptions): Promise<Hos
     osImage(),
     hugepages(),
     filesystemCapacityBytes(opts.rootDir),
-    addresses(),
+    addresses(opts.nodeName, opts.preferIPv6 ?? false),
   ]);
   return {
     hostname: hostname().toLowerCase(),

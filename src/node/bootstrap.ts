@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isAlreadyExists } from '../api/errors.js';
@@ -9,6 +9,7 @@ import { loadKubeconfig } from '../api/kubeconfig.js';
 import { RestClient } from '../api/rest.js';
 import { sleep } from '../util/abort.js';
 import { type Logger, silentLogger } from '../util/log.js';
+import { currentPairPath, writePair } from './certStore.js';
 
 const run = promisify(execFile);
 
@@ -135,13 +136,8 @@ export async function bootstrapClientCertificate(o: BootstrapOptions): Promise<b
         await sleep(o.pollMs ?? 1_000, o.signal);
       }
     }
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-    const pemPath = join(o.certDir, `kubelet-client-${stamp}.pem`);
-    await writeFile(pemPath, `${cert.trimEnd()}\n${keyPem.trimEnd()}\n`, { mode: 0o600 });
-    const current = join(o.certDir, 'kubelet-client-current.pem');
-    await rm(`${current}.tmp`, { force: true });
-    await symlink(pemPath, `${current}.tmp`);
-    await rename(`${current}.tmp`, current);
+    const pemPath = await writePair(o.certDir, cert, keyPem);
+    const current = currentPairPath(o.certDir);
     await rm(tmpKey, { force: true });
     const ca = boot.ca ? `    certificate-authority-data: ${boot.ca.toString('base64')}\n` : '';
     const insecure = boot.insecureSkipTLSVerify ? '    insecure-skip-tls-verify: true\n' : '';

@@ -1,6 +1,7 @@
 import { isConflict, isNotFound } from '../api/errors.js';
 import { type Lease, type Node, rfc3339Micro } from '../api/types.js';
 import { sleep } from '../util/abort.js';
+import { RetryDelay } from '../util/backoff.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { describeError, jittered, type NodeApiClient, nodePath } from './client.js';
 
@@ -122,20 +123,18 @@ export class NodeLeaseController {
   }
 
   private async backoffEnsure(signal?: AbortSignal): Promise<{ lease: Lease | undefined; created: boolean }> {
-    const max = this.opts.maxBackoffMs ?? 7_000;
-    let step = this.opts.initialBackoffMs ?? 100;
+    const retry = new RetryDelay(this.opts.initialBackoffMs ?? 100, this.opts.maxBackoffMs ?? 7_000);
     for (;;) {
       try {
         return await this.ensure(signal);
       } catch (err) {
         if (signal?.aborted) throw err;
         this.log.error(
-          { err: describeError(err), retryInMs: step },
+          { err: describeError(err), retryInMs: retry.peek() },
           'Failed to ensure lease exists, will retry',
         );
       }
-      await sleep(step, signal);
-      step = Math.min(step * 2, max);
+      await sleep(retry.next(), signal);
     }
   }
 

@@ -2,6 +2,7 @@ import { isAlreadyExists, isForbidden } from '../api/errors.js';
 import { type EventRecorder, nodeRef, nullRecorder } from '../api/events.js';
 import type { Node } from '../api/types.js';
 import { sleep, throwIfAborted } from '../util/abort.js';
+import { RetryDelay } from '../util/backoff.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { describeError, type NodeApiClient, nodePath } from './client.js';
 import { reconcileExistingNode } from './patch.js';
@@ -28,8 +29,7 @@ export interface RegisterNodeOptions {
 export async function registerNode(opts: RegisterNodeOptions): Promise<Node> {
   const log = opts.log ?? silentLogger;
   const recorder = opts.recorder ?? nullRecorder;
-  const max = opts.maxBackoffMs ?? 7_000;
-  let step = opts.initialBackoffMs ?? 100;
+  const retry = new RetryDelay(opts.initialBackoffMs ?? 100, opts.maxBackoffMs ?? 7_000);
   for (;;) {
     throwIfAborted(opts.signal);
     let name = '';
@@ -44,12 +44,11 @@ export async function registerNode(opts: RegisterNodeOptions): Promise<Node> {
     } catch (err) {
       throwIfAborted(opts.signal);
       log.error(
-        { node: name, err: describeError(err), retryInMs: step },
+        { node: name, err: describeError(err), retryInMs: retry.peek() },
         'Unable to register node with API server',
       );
     }
-    await sleep(step, opts.signal);
-    step = Math.min(step * 2, max);
+    await sleep(retry.next(), opts.signal);
   }
 }
 

@@ -1,3 +1,5 @@
+import { quantityNanos } from '../util/quantity.js';
+
 /**
  * Formatting of node resource quantities exactly as the apiserver canonicalizes a
  * resource.Quantity, so what we compute compares equal (as strings) to what we read back.
@@ -59,48 +61,6 @@ export function formatBinarySI(bytes: number): string {
   const exp = Math.min(times, BINARY_SUFFIX.length - 1);
   const mantissa = amount * 1024 ** (times - exp);
   return `${mantissa}${BINARY_SUFFIX[exp]}`;
-}
-
-const SUFFIX_FACTOR: Record<string, bigint> = {
-  n: 1n,
-  u: 1_000n,
-  m: 1_000_000n,
-  '': 1_000_000_000n,
-  k: 10n ** 12n,
-  M: 10n ** 15n,
-  G: 10n ** 18n,
-  T: 10n ** 21n,
-  P: 10n ** 24n,
-  E: 10n ** 27n,
-  Ki: 1024n * 10n ** 9n,
-  Mi: 1024n ** 2n * 10n ** 9n,
-  Gi: 1024n ** 3n * 10n ** 9n,
-  Ti: 1024n ** 4n * 10n ** 9n,
-  Pi: 1024n ** 5n * 10n ** 9n,
-  Ei: 1024n ** 6n * 10n ** 9n,
-};
-
-const NANO = 1_000_000_000n;
-
-/**
- * A quantity's value in nano-units, exactly (undefined when unparsable): enough to tell whether
- * two spellings ("1Gi", "1073741824") are the same amount, as equality.Semantic does.
- */
-export function quantityNanos(q: string): bigint | undefined {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(q.trim());
-  if (!m) return undefined;
-  const [, sign, int = '', frac = '', exp, suffix = ''] = m;
-  if (int === '' && frac === '') return undefined;
-  let nanos = BigInt(int || '0') * NANO + BigInt(frac.padEnd(9, '0').slice(0, 9));
-  if (exp !== undefined) {
-    const e = BigInt(exp);
-    nanos = e >= 0n ? nanos * 10n ** e : nanos / 10n ** -e;
-  } else {
-    const factor = SUFFIX_FACTOR[suffix];
-    if (factor === undefined) return undefined;
-    nanos = (nanos * factor) / NANO;
-  }
-  return sign === '-' ? -nanos : nanos;
 }
 
 /** Two quantity strings denote the same amount. */

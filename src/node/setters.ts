@@ -3,7 +3,7 @@
  * pkg/kubelet/nodestatus setters and kubelet_node_status.go compute them. Pure: every input,
  * including the clock (`now`), is passed in; transitions come back as events to record.
  */
-import type { Node, NodeCondition, NodeStatus } from '../api/types.js';
+import { type Node, type NodeCondition, type NodeStatus, rfc3339 } from '../api/types.js';
 import type { HostFacts } from '../host/types.js';
 import {
   aggregateErrors,
@@ -17,13 +17,13 @@ import {
   schedulableEvent,
   upsert,
 } from './conditions.js';
+import { nodeAllocatable } from './config.js';
 import {
   type EvictionThresholdValue,
   formatBinarySI,
   formatCpuMillis,
   formatDecimalSI,
   sameQuantity,
-  thresholdBytes,
 } from './resources.js';
 import { semanticEqual } from './semantic.js';
 
@@ -183,10 +183,6 @@ export function isHugePageResourceName(name: string): boolean {
 
 const OWNED_RESOURCES = new Set(['cpu', 'memory', 'pods', 'ephemeral-storage']);
 
-function sum(...xs: (number | undefined)[]): number {
-  return xs.reduce<number>((a, x) => a + (x ?? 0), 0);
-}
-
 /** Capacity and allocatable per §7.2: capacity − (kubeReserved + systemReserved + hard eviction). */
 function resources(
   prev: NodeStatus | undefined,
@@ -198,34 +194,14 @@ function resources(
   for (const [k, v] of Object.entries(prev?.capacity ?? {})) {
     if (!isHugePageResourceName(k)) capacity[k] = v;
   }
-  const maxPods = config.maxPods ?? 110;
-  const podsPerCore = config.podsPerCore ?? 0;
-  const pods = podsPerCore > 0 ? Math.min(facts.cpuCores * podsPerCore, maxPods) : maxPods;
-  const cpuMillis = Math.round(facts.cpuCores * 1000);
-  capacity.cpu = formatCpuMillis(cpuMillis);
+  const a = nodeAllocatable(config, facts);
+  capacity.cpu = formatCpuMillis(a.capacityCpuMillis);
   capacity.memory = formatBinarySI(facts.memoryBytes);
-  let hugepageBytes = 0;
   for (const [size, bytes] of Object.entries(facts.hugepages)) {
     capacity[`hugepages-${size}`] = formatBinarySI(bytes);
-    hugepageBytes += bytes;
   }
-  capacity.pods = formatDecimalSI(pods);
+  capacity.pods = formatDecimalSI(a.pods);
   capacity['ephemeral-storage'] = formatBinarySI(facts.ephemeralStorageBytes);
-
-  const kr = config.kubeReserved ?? {};
-  const sr = config.systemReserved ?? {};
-  const ev = config.evictionHard ?? {};
-  const reservedCpu = sum(kr.cpuMillis, sr.cpuMillis);
-  const reservedMem = sum(
-    kr.memoryBytes,
-    sr.memoryBytes,
-    ev.memoryAvailable ? thresholdBytes(ev.memoryAvailable, facts.memoryBytes) : 0,
-  );
-  const reservedEph = sum(
-    kr.ephemeralStorageBytes,
-    sr.ephemeralStorageBytes,
-    ev.nodefsAvailable ? thresholdBytes(ev.nodefsAvailable, facts.ephemeralStorageBytes) : 0,
-  );
 
   const allocatable: Record<string, string> = {};
   for (const [k, v] of Object.entries(prev?.allocatable ?? {})) {
@@ -235,10 +211,9 @@ function resources(
     // Device-plugin resources keep the allocatable their manager reported.
     if (!(k in allocatable) || OWNED_RESOURCES.has(k) || isHugePageResourceName(k)) allocatable[k] = v;
   }
-  allocatable.cpu = formatCpuMillis(Math.max(0, cpuMillis - reservedCpu));
-  const memAfterReserve = Math.max(0, facts.memoryBytes - reservedMem);
-  allocatable.memory = formatBinarySI(Math.max(0, memAfterReserve - hugepageBytes));
-  allocatable['ephemeral-storage'] = formatBinarySI(Math.max(0, facts.ephemeralStorageBytes - reservedEph));
+  allocatable.cpu = formatCpuMillis(a.cpuMillis);
+  allocatable.memory = formatBinarySI(a.memoryBytes);
+  allocatable['ephemeral-storage'] = formatBinarySI(a.ephemeralBytes);
   return { capacity, allocatable };
 }
 
@@ -262,7 +237,7 @@ export function nodeImages(images: readonly NodeImage[], max = 50): NonNullable<
 export function buildNodeStatus(previous: NodeStatus | undefined, input: NodeStatusInput): NodeStatusResult {
   const { config, facts, now } = input;
   const nodeName = config.nodeName;
-  const ts = rfc3339Seconds(now);
+  const ts = rfc3339(now);
   const events: NodeStatusEvent[] = [];
   const status: NodeStatus = { ...(previous ?? {}) };
 
@@ -386,9 +361,4 @@ export function nodeStatusChanged(old: NodeStatus | undefined, next: NodeStatus 
     allocatable: undefined,
   });
   return !semanticEqual(rest(old), rest(next));
-}
-
-/** metav1.Time on the wire: RFC 3339, whole seconds (same as api/types rfc3339, kept pure here). */
-function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CriError } from '../cri/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { expand } from '../util/expand.js';
 import { ProbeError } from './errors.js';
 import type { ProbeOutcome } from './types.js';
@@ -43,7 +44,7 @@ export function grpcErrorText(code: number, details: string): string {
 
 export function criErrorText(err: unknown): string {
   if (err instanceof CriError) return grpcErrorText(err.code, err.details);
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function combined(stdout: Buffer | Uint8Array, stderr: Buffer | Uint8Array): string {

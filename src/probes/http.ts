@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIPv6 } from 'node:net';
 import { onAbort } from '../util/abort.js';
+import { errorMessage } from '../util/errors.js';
 import { ProbeError } from './errors.js';
 import { dialErrorText, joinHostPort, resolveContainerPort } from './net.js';
 import { type HttpGetAction, KUBE_MINOR_VERSION, type ProbeContainer, type ProbeOutcome } from './types.js';
@@ -259,7 +260,7 @@ export async function httpProbe(
     if (err instanceof ProbeError && err.message.startsWith('context deadline exceeded (Client.Timeout or')) {
       throw err;
     }
-    return { outcome: 'failure', output: err instanceof Error ? err.message : String(err) };
+    return { outcome: 'failure', output: errorMessage(err) };
   }
   if (res.status >= 200 && res.status < 400) {
     if (res.status >= 300) {

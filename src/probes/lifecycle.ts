@@ -1,15 +1,10 @@
+import { podDesc } from '../api/pod.js';
 import { sleep } from '../util/abort.js';
-import { ProbeError } from './errors.js';
+import { errorMessage } from '../util/errors.js';
 import { type ExecRunner, execHook } from './exec.js';
 import { doHttpGet, type HttpGetRequest, newHttpGetRequest } from './http.js';
 import { joinHostPort } from './net.js';
-import {
-  type LifecycleHandler,
-  type ProbeContainer,
-  type ProbeEventSink,
-  type ProbePod,
-  podDesc,
-} from './types.js';
+import type { LifecycleHandler, ProbeContainer, ProbeEventSink, ProbePod } from './types.js';
 
 export interface HookInput {
   pod: ProbePod;
@@ -89,13 +84,13 @@ export class LifecycleHandlerRunner {
     try {
       req = newHttpGetRequest(action, x.container, podIP, 'lifecycle');
     } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+      return errorMessage(err);
     }
     try {
       await doHttpGet(req, { signal });
       return undefined;
     } catch (err) {
-      if (req.scheme !== 'https' || !isHttpResponseToHttps(err)) return errText(err);
+      if (req.scheme !== 'https' || !isHttpResponseToHttps(err)) return errorMessage(err);
       const plain: HttpGetRequest = {
         ...req,
         scheme: 'http',
@@ -104,7 +99,7 @@ export class LifecycleHandlerRunner {
       try {
         await doHttpGet(plain, { signal });
       } catch {
-        return errText(err);
+        return errorMessage(err);
       }
       this.o.events?.event(
         {
@@ -121,9 +116,4 @@ export class LifecycleHandlerRunner {
       return undefined;
     }
   }
-}
-
-function errText(err: unknown): string {
-  if (err instanceof ProbeError) return err.message;
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,9 +1,10 @@
+import { isSidecar } from '../api/pod.js';
+import { Listeners } from '../util/listeners.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { ExecRunner } from './exec.js';
 import { ResultsCache, type ResultUpdate } from './results.js';
 import {
-  isSidecar,
   type ProbeContainer,
   type ProbeEventSink,
   type ProbePod,
@@ -54,12 +55,22 @@ export class ProbeManager {
   private readonly statuses = new Map<string, ProbePodStatus>();
   private readonly caches: Record<ProbeType, ResultsCache>;
   private readonly host: WorkerHost;
+  private readonly listeners = new Listeners<ResultUpdate>();
+
+  /**
+   * Calls `fn` when a result changes in a way the pod's sync must see (liveness → Failure, any
+   * readiness or startup change; upstream syncLoop's probe channels).
+   */
+  subscribe(fn: (update: ResultUpdate) => void): void {
+    this.listeners.add(fn);
+  }
 
   constructor(o: ProbeManagerOptions) {
     const now = o.now ?? Date.now;
     const onUpdate = (u: ResultUpdate) => {
       if (u.type === 'liveness' && u.result !== 'Failure') return;
       o.onChange?.(u.podUid, u);
+      this.listeners.emit(u);
     };
     this.caches = {
       liveness: new ResultsCache('liveness', onUpdate),

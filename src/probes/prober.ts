@@ -1,10 +1,10 @@
+import { containerRef, podDesc } from '../api/pod.js';
 import { ProbeError } from './errors.js';
 import { type ExecRunner, execProbe, expandStatic } from './exec.js';
 import { grpcProbe } from './grpc.js';
 import { httpProbe, newHttpGetRequest } from './http.js';
 import { resolveContainerPort, tcpProbe } from './net.js';
 import {
-  containerEventRef,
   MAX_TIMER_MS,
   PROBE_DEFAULTS,
   type ProbeContainer,
@@ -13,7 +13,6 @@ import {
   type ProbePod,
   type ProbeSpec,
   type ProbeType,
-  podDesc,
   probeField,
 } from './types.js';
 
@@ -81,7 +80,7 @@ export async function probeOnce(
 ): Promise<ProbeRunResult> {
   const spec = probeSpecOf(t.container, type);
   if (!spec) return { result: 'Success' };
-  const ref = () => containerEventRef(t.pod, t.container.name);
+  const ref = () => containerRef(t.pod, t.container.name);
   let last: ProbeError | undefined;
   for (let i = 0; i < MAX_PROBE_RETRIES; i++) {
     try {

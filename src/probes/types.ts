@@ -1,3 +1,4 @@
+import type { ObjectRef } from '../api/events.js';
 import type { RestartPolicyOf } from '../api/pod.js';
 
 /**
@@ -110,19 +111,9 @@ export interface ProbePodStatus {
   initContainerStatuses?: ProbeContainerStatus[];
 }
 
-/** core/v1 ObjectReference of a container, for events (compatible with src/api ObjectRef). */
-export interface ContainerEventRef {
-  kind: 'Pod';
-  apiVersion?: 'v1';
-  namespace?: string;
-  name: string;
-  uid: string;
-  fieldPath?: string;
-}
-
 /** Where probes and hooks record events (never blocks, never throws). */
 export interface ProbeEventSink {
-  event(ref: ContainerEventRef, type: 'Normal' | 'Warning', reason: string, message: string): void;
+  event(ref: ObjectRef, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 /** Upstream API defaults (pkg/apis/core/v1/defaults.go). */
@@ -148,26 +139,6 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The version in User-Agent headers: kube-probe/<major>.<minor>. */
 export const KUBE_MINOR_VERSION = '1.37';
-
-export const isSidecar = (c: ProbeContainer): boolean => c.restartPolicy === 'Always';
-
-/** `name_namespace(uid)`, upstream format.Pod. */
-export function podDesc(pod: ProbePod): string {
-  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}(${pod.metadata?.uid ?? ''})`;
-}
-
-/** The reference of a container for events: fieldPath spec.containers{c} / spec.initContainers{c}. */
-export function containerEventRef(pod: ProbePod, containerName: string): ContainerEventRef {
-  const isInit = (pod.spec?.initContainers ?? []).some((c) => c.name === containerName);
-  return {
-    kind: 'Pod',
-    apiVersion: 'v1',
-    namespace: pod.metadata?.namespace ?? 'default',
-    name: pod.metadata?.name ?? '',
-    uid: pod.metadata?.uid ?? '',
-    fieldPath: `${isInit ? 'spec.initContainers' : 'spec.containers'}{${containerName}}`,
-  };
-}
 
 /** The runtime ID of `<runtime>://<id>` (upstream ParseContainerID). */
 export function runtimeId(containerID: string | undefined): string {

@@ -1,11 +1,10 @@
-import { containerShouldRestart } from '../api/pod.js';
+import { containerShouldRestart, isSidecar } from '../api/pod.js';
 import type { Logger } from '../util/log.js';
 import type { Semaphore } from '../util/semaphore.js';
 import type { ExecRunner } from './exec.js';
 import { probeOnce, probeSpecOf } from './prober.js';
 import type { ResultsCache } from './results.js';
 import {
-  isSidecar,
   MAX_TIMER_MS,
   PROBE_DEFAULTS,
   type ProbeContainer,

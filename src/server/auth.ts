@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import type { RestClient } from '../api/rest.js';
+import { errorMessage } from '../util/errors.js';
 import type { RequestAttributes } from './attributes.js';
 
 export interface UserInfo {
@@ -144,7 +145,7 @@ export class KubeletAuth {
       this.decisions.set(key, out, allowed ? this.o.allowTtlMs : this.o.denyTtlMs, now);
       return out;
     } catch (err) {
-      return { allowed: false, reason: err instanceof Error ? err.message : String(err), error: true };
+      return { allowed: false, reason: errorMessage(err), error: true };
     }
   }
 }

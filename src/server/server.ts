@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
+import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import { forbiddenMessage, requestAttributes } from './attributes.js';
 import type { KubeletAuth } from './auth.js';
@@ -33,8 +34,12 @@ export interface ServerPods {
 export interface KubeletServerOptions {
   address: string;
   port: number;
-  cert: string | Buffer;
-  key: string | Buffer;
+  /**
+   * The serving certificate; absent with serverTLSBootstrap until the CSR is approved (every TLS
+   * handshake fails meanwhile, as upstream's "no serving certificate available for the kubelet").
+   */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** Client CA for x509 authentication (PEM). */
   clientCA?: string | Buffer;
   nodeName: string;
@@ -97,8 +102,7 @@ export class KubeletServer {
   constructor(private readonly o: KubeletServerOptions) {
     this.server = https.createServer(
       {
-        cert: o.cert,
-        key: o.key,
+        ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}),
         ca: o.clientCA,
         requestCert: true,
         rejectUnauthorized: false,
@@ -119,18 +123,23 @@ export class KubeletServer {
           socket,
           code,
           code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : 'Error',
-          `${err instanceof Error ? err.message : String(err)}\n`,
+          `${errorMessage(err)}\n`,
         );
       });
     });
     this.server.keepAliveTimeout = 90_000;
   }
 
+  /** Serves a new (rotated or newly issued) certificate from the next handshake on. */
+  setServingCertificate(cert: string | Buffer, key: string | Buffer): void {
+    this.server.setSecureContext({ cert, key, ...(this.o.clientCA ? { ca: this.o.clientCA } : {}) });
+  }
+
   private serve(req: IncomingMessage, res: ServerResponse): void {
     this.handle(req, res).catch((err) => {
       const code = err instanceof HttpError ? err.code : 500;
       if (code === 500) this.o.log.warn({ err: String(err), path: req.url }, 'kubelet API request failed');
-      send(res, code, `${err instanceof Error ? err.message : String(err)}\n`);
+      send(res, code, `${errorMessage(err)}\n`);
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import { nanosToMs } from '../cri/convert.js';
+import type { FsUsage } from '../host/procStats.js';
 
 /** What the stats endpoint needs from the rest of the kubelet (wired in main.ts). */
 export interface StatsSources {
@@ -15,14 +16,7 @@ export interface StatsSources {
     memoryAvailableBytes: number;
     memoryRssBytes: number;
   }>;
-  rootFs: () => Promise<{
-    capacityBytes: number;
-    availableBytes: number;
-    usedBytes: number;
-    inodes: number;
-    inodesFree: number;
-    inodesUsed: number;
-  }>;
+  rootFs: () => Promise<FsUsage>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,5 +1,6 @@
+import { isSidecar, PHASE } from '../api/pod.js';
 import type { ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
-import { findCondition, findStatus, goSlice, isRestartableInitContainer, PHASE } from './podutil.js';
+import { findCondition, findStatus, goSlice } from './podutil.js';
 
 export const CONDITION = {
   podScheduled: 'PodScheduled',
@@ -76,7 +77,7 @@ export function containersReadyCondition(
     if (!s) unknown.push(name);
     else if (!s.ready) unready.push(name);
   };
-  for (const c of spec.initContainers ?? []) if (isRestartableInitContainer(c)) check(c.name);
+  for (const c of spec.initContainers ?? []) if (isSidecar(c)) check(c.name);
   for (const c of spec.containers) check(c.name);
 
   if ((phase === PHASE.succeeded && unknown.length === 0) || phase === PHASE.failed) {
@@ -159,7 +160,7 @@ export function initializedCondition(
       unknown.push(c.name);
       continue;
     }
-    const initialized = isRestartableInitContainer(c) ? s.started === true : s.ready;
+    const initialized = isSidecar(c) ? s.started === true : s.ready;
     if (!initialized) incomplete.push(c.name);
   }
   if (phase === PHASE.succeeded && unknown.length === 0) {

@@ -1,13 +1,8 @@
+import { containerShouldRestart, isSidecar } from '../api/pod.js';
 import type { Container, ContainerStatus, Pod } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus } from '../cri/runtimeState.js';
-import {
-  type ContainerState,
-  clone,
-  containerShouldRestart,
-  findCondition,
-  isRestartableInitContainer,
-} from './podutil.js';
+import { type ContainerState, clone, findCondition } from './podutil.js';
 
 /** The last failed start attempt of a container (upstream reason cache): CrashLoopBackOff, ErrImagePull, ... */
 export interface StartFailure {
@@ -243,7 +238,7 @@ export function convertContainerStatuses(
     const last = newest(c.name);
     if (isInit) {
       if (last?.state === 'exited' && last.exitCode === 0) continue;
-      if (!last && anyRegularCreated && !isRestartableInitContainer(c) && status.state?.waiting) {
+      if (!last && anyRegularCreated && !isSidecar(c) && status.state?.waiting) {
         status.state = {
           terminated: { exitCode: 0, reason: 'Completed', message: MSG_INIT_ASSUMED_COMPLETED },
         };
@@ -323,7 +318,7 @@ export function applyProbeResults(
   for (const s of initStatuses) {
     const c = spec?.initContainers?.find((x) => x.name === s.name);
     s.started = isStarted(s, c, input.probes);
-    if (!isRestartableInitContainer(c)) {
+    if (!isSidecar(c)) {
       if (s.state?.terminated?.exitCode === 0) s.ready = true;
       continue;
     }

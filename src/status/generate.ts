@@ -1,3 +1,5 @@
+import { isSidecar, isStaticPod, isTerminalPhase, PHASE } from '../api/pod.js';
+import { podQOSClass } from '../api/qos.js';
 import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
 import type { PodRuntimeStatus } from '../cri/runtimeState.js';
@@ -25,20 +27,10 @@ import {
 import { podIPs, setHostIPs, sortPodIPs } from './ips.js';
 import { normalizeStatus } from './normalize.js';
 import { getPhase } from './phase.js';
-import {
-  clone,
-  findCondition,
-  isRestartableInitContainer,
-  isStaticPod,
-  isTerminalPhase,
-  PHASE,
-  replaceOrAppendCondition,
-} from './podutil.js';
-import { podQOSClass } from './qos.js';
+import { clone, findCondition, replaceOrAppendCondition } from './podutil.js';
 
 export type { ProbeView, StartFailure } from './containers.js';
 export { getPhase } from './phase.js';
-export { qosClass } from './qos.js';
 
 export interface StatusOverride {
   reason: string;
@@ -50,6 +42,8 @@ export interface StatusOverride {
    * ShouldEvict (activeDeadlineSeconds: DeadlineExceeded) and the conditions see phase Failed.
    */
   disruptionTarget?: boolean;
+  /** The DisruptionTarget condition's message when it differs from `message` (preemption). */
+  conditionMessage?: string;
 }
 
 export interface GenerateInput {
@@ -198,7 +192,10 @@ export function generatePodStatus(input: GenerateInput): PodStatus {
     s.phase = PHASE.failed;
     s.reason = override.reason;
     s.message = override.message;
-    replaceOrAppendCondition(conditions, disruptionTargetCondition(pod, override.message));
+    replaceOrAppendCondition(
+      conditions,
+      disruptionTargetCondition(pod, override.conditionMessage ?? override.message),
+    );
   }
 
   setHostIPs(pod, s, input.nodeIPs, input.previous);
@@ -233,7 +230,7 @@ export function hasPodInitialized(pod: Pod): boolean {
   if (!last) return false;
   const c = initContainers[inits.length - 1];
   if (!c || c.name !== last.name) return false;
-  if (isRestartableInitContainer(c)) return last.state?.running !== undefined && last.started === true;
+  if (isSidecar(c)) return last.state?.running !== undefined && last.started === true;
   return last.lastState?.terminated?.exitCode === 0 || last.state?.terminated?.exitCode === 0;
 }
 

@@ -1,4 +1,5 @@
 import { isNotFound } from '../api/errors.js';
+import { isStaticPod } from '../api/pod.js';
 import type { PatchType, RequestOptions } from '../api/rest.js';
 import type { Pod, PodStatus } from '../api/types.js';
 import { rfc3339 } from '../api/types.js';
@@ -8,7 +9,7 @@ import { terminatedStatus } from './generate.js';
 import { canBeDeleted, checkContainerStateTransition, mergePodStatus } from './merge.js';
 import { normalizeStatus } from './normalize.js';
 import { isStatusByKubeletEqual, podStatusPatch } from './patch.js';
-import { clone, isStaticPod } from './podutil.js';
+import { clone } from './podutil.js';
 
 /** The part of RestClient the status manager uses. */
 export interface StatusApi {
@@ -34,6 +35,11 @@ export interface StatusManagerOptions {
   requestTimeoutMs?: number;
   /** Pods whose status is written at the same time (default 8). */
   concurrency?: number;
+  /**
+   * The UID of a static pod's mirror pod, where its status is written (upstream
+   * podManager.TranslatePodUID); undefined while it has none (the status waits).
+   */
+  mirrorUidOf?: (staticPod: Pod) => string | undefined;
 }
 
 export interface StatusManagerMetrics {
@@ -86,9 +92,10 @@ export class StatusManager {
   private readonly interval: number;
   private readonly maxPending: number;
   private readonly now: () => number;
-  private readonly couldRun: (uid: string) => boolean;
+  private couldRun: (uid: string) => boolean;
   private readonly timeoutMs: number | undefined;
   private readonly concurrency: number;
+  private readonly mirrorUidOf: ((staticPod: Pod) => string | undefined) | undefined;
   private wake: (() => void) | undefined;
   private readonly counters: StatusManagerMetrics = { patches: 0, deletes: 0, syncs: 0, errors: 0 };
 
@@ -101,6 +108,24 @@ export class StatusManager {
     this.couldRun = opts.couldHaveRunningContainers ?? ((uid) => !this.statuses.get(uid)?.finished);
     this.timeoutMs = opts.requestTimeoutMs;
     this.concurrency = opts.concurrency ?? 8;
+    this.mirrorUidOf = opts.mirrorUidOf;
+  }
+
+  /** Writes a pod's status again soon, changed or not (a static pod got a new mirror pod). */
+  requeue(uid: string): void {
+    const e = this.statuses.get(uid);
+    if (!e) return;
+    e.sentVersion = 0;
+    this.pending.add(uid);
+    this.wake?.();
+  }
+
+  /**
+   * Where the manager learns whether a pod's worker may still run containers (upstream
+   * podDeletionSafety): a terminal phase is reported only once it cannot.
+   */
+  setCouldHaveRunningContainers(fn: (uid: string) => boolean): void {
+    this.couldRun = fn;
   }
 
   get metrics(): Readonly<StatusManagerMetrics> {
@@ -277,11 +302,18 @@ export class StatusManager {
     const ref = { pod: `${namespace}/${name}`, podUID: uid };
     const path = podPath(namespace, name);
     const o = this.requestOptions(signal);
+    // A static pod's status goes to its mirror pod (the API knows only that UID).
+    const isStatic = isStaticPod(snapshot.pod);
+    const targetUid = isStatic ? this.mirrorUidOf?.(snapshot.pod) : uid;
+    if (!targetUid) {
+      this.log.debug(ref, 'Static pod does not have a corresponding mirror pod; skipping');
+      return;
+    }
     this.counters.syncs++;
     let pod: Pod;
     try {
       pod =
-        fromCache && snapshot.apiPod.metadata?.resourceVersion
+        !isStatic && fromCache && snapshot.apiPod.metadata?.resourceVersion
           ? snapshot.apiPod
           : await this.client.get<Pod>(path, o);
     } catch (err) {
@@ -294,14 +326,15 @@ export class StatusManager {
       }
       return;
     }
-    if (pod.metadata?.uid !== uid) {
+    if (pod.metadata?.uid !== targetUid) {
+      if (isStatic) return; // the mirror pod is being recreated: the next pass writes it
       this.log.info(ref, 'pod was deleted and then recreated, skipping status update');
       this.statuses.delete(uid);
       return;
     }
     const apiStatus = pod.status ?? {};
     const merged = mergePodStatus(pod, apiStatus, status, this.couldRun(uid), rfc3339(this.now()));
-    const { patch, unchanged } = podStatusPatch(uid, apiStatus, merged);
+    const { patch, unchanged } = podStatusPatch(targetUid, apiStatus, merged);
     if (!unchanged) {
       try {
         this.counters.patches++;
@@ -317,8 +350,9 @@ export class StatusManager {
     const current = this.statuses.get(uid);
     if (current) {
       current.sentVersion = Math.max(current.sentVersion, version);
-      if (newerResourceVersion(pod, current.apiPod)) current.apiPod = pod;
+      if (!isStatic && newerResourceVersion(pod, current.apiPod)) current.apiPod = pod;
     }
+    if (isStatic) return; // mirror pods are deleted by their static pod's lifecycle, not here
     if (!canBeDeleted(pod, finished)) return;
     try {
       this.counters.deletes++;

@@ -1,13 +1,7 @@
+import { containerShouldRestart, isMirrorPod, isSidecar, isTerminalPhase } from '../api/pod.js';
 import type { Container, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus } from '../api/types.js';
 import { CONDITION, forceTerminalReadiness, isKubeletCondition, stampTransitionTimes } from './conditions.js';
-import {
-  clone,
-  containerShouldRestart,
-  isMirrorPod,
-  isRestartableInitContainer,
-  isTerminalPhase,
-  replaceOrAppendCondition,
-} from './podutil.js';
+import { clone, replaceOrAppendCondition } from './podutil.js';
 
 /**
  * The status to send, from the one the apiserver holds and the kubelet's (upstream
@@ -113,7 +107,7 @@ export function checkContainerStateTransition(
   for (const [i, o] of olds.entries()) {
     if (inits[i]?.name !== o.name) return `found mismatch between pod spec and status, container: ${o.name}`;
   }
-  const sidecar = (name: string) => isRestartableInitContainer(inits.find((c) => c.name === name));
+  const sidecar = (name: string) => isSidecar(inits.find((c) => c.name === name));
   return checkList(olds, status.initContainerStatuses, inits, spec, sidecar, 'init container ');
 }
 

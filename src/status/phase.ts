@@ -1,11 +1,6 @@
+import { containerShouldRestart, isSidecar, isStaticPod, PHASE } from '../api/pod.js';
 import type { ContainerStatus, Pod } from '../api/types.js';
-import {
-  containerShouldRestart,
-  findStatus,
-  isRestartableInitContainer,
-  isStaticPod,
-  PHASE,
-} from './podutil.js';
+import { findStatus } from './podutil.js';
 
 /**
  * The pod phase from its container statuses (upstream kubelet getPhase, with
@@ -25,7 +20,7 @@ export function getPhase(
   let failedInitNotRestartable = 0;
 
   for (const c of initContainers) {
-    if (isRestartableInitContainer(c)) continue;
+    if (isSidecar(c)) continue;
     const s = findStatus(statuses, c.name);
     const state = s?.state;
     if (!s || state?.running) {
@@ -51,7 +46,7 @@ export function getPhase(
   let succeeded = 0;
 
   for (const c of initContainers) {
-    if (!isRestartableInitContainer(c)) continue;
+    if (!isSidecar(c)) continue;
     const s = findStatus(statuses, c.name);
     if (!s) {
       unknown++;

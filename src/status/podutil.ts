@@ -1,35 +1,9 @@
-import type { Container, ContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
+import type { ContainerStatus, PodCondition, PodStatus } from '../api/types.js';
 
 export type ContainerState = NonNullable<ContainerStatus['state']>;
 
-/** Pod phases (v1.PodPhase). */
-export const PHASE = {
-  pending: 'Pending',
-  running: 'Running',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-} as const;
-
-export const isTerminalPhase = (phase: string | undefined): boolean =>
-  phase === PHASE.succeeded || phase === PHASE.failed;
-
-/** A sidecar: an init container with restartPolicy Always (upstream IsRestartableInitContainer). */
-export const isRestartableInitContainer = (c: Container | undefined): boolean =>
-  c?.restartPolicy === 'Always';
-
 /** Go's `fmt.Sprintf("%s", []string{...})`: `[a b]`. */
 export const goSlice = (names: readonly string[]): string => `[${names.join(' ')}]`;
-
-const CONFIG_SOURCE = 'kubernetes.io/config.source';
-const CONFIG_MIRROR = 'kubernetes.io/config.mirror';
-
-/** A pod from a file or http source (upstream kubetypes.IsStaticPod). */
-export function isStaticPod(pod: Pod): boolean {
-  const source = pod.metadata?.annotations?.[CONFIG_SOURCE];
-  return source !== undefined && source !== 'api';
-}
-
-export const isMirrorPod = (pod: Pod): boolean => pod.metadata?.annotations?.[CONFIG_MIRROR] !== undefined;
 
 export function findCondition(
   conditions: readonly PodCondition[] | undefined,
@@ -55,8 +29,6 @@ export function replaceOrAppendCondition(
   else conditions.push(condition);
   return conditions;
 }
-
-export { containerShouldRestart } from '../api/pod.js';
 
 /** Deep copy of plain JSON data. */
 export function clone<T>(v: T): T {

@@ -1,7 +1,7 @@
-import type { Container, Pod } from '../api/types.js';
-import { podQOSClass } from '../status/qos.js';
-import { cpuToMillis, memoryToBytes } from '../util/quantity.js';
-import { CRITICAL_PRIORITY } from './qos.js';
+import { isCriticalPod } from '../api/pod.js';
+import { podQOSClass } from '../api/qos.js';
+import { podRequests as resourceRequests } from '../api/resources.js';
+import type { Pod } from '../api/types.js';
 import { admitSysctls, type SysctlAllowlist } from './sysctl.js';
 
 export interface AdmissionNode {
@@ -24,14 +24,10 @@ interface Requests {
   ephemeral: number;
 }
 
-function containerRequests(c: Container): Requests {
-  const r = c.resources?.requests ?? {};
-  const q = (v: unknown, f: (s: string) => number) => (v === undefined || v === null ? 0 : f(String(v)));
-  return {
-    cpu: q(r.cpu, cpuToMillis),
-    memory: q(r.memory, memoryToBytes),
-    ephemeral: q(r['ephemeral-storage'], memoryToBytes),
-  };
+/** The pod's requests as admission compares them (upstream PodRequests: pod-level, sidecars, overhead). */
+export function podRequests(pod: Pod): Requests {
+  const r = resourceRequests(pod);
+  return { cpu: r.get('cpu') ?? 0, memory: r.get('memory') ?? 0, ephemeral: r.get('ephemeral-storage') ?? 0 };
 }
 
 const add = (a: Requests, b: Requests): Requests => ({
@@ -39,33 +35,6 @@ const add = (a: Requests, b: Requests): Requests => ({
   memory: a.memory + b.memory,
   ephemeral: a.ephemeral + b.ephemeral,
 });
-const max = (a: Requests, b: Requests): Requests => ({
-  cpu: Math.max(a.cpu, b.cpu),
-  memory: Math.max(a.memory, b.memory),
-  ephemeral: Math.max(a.ephemeral, b.ephemeral),
-});
-
-/**
- * PURE: a pod's effective requests (upstream resource helpers): the larger of (regular
- * containers + sidecars) and, for each regular init container, itself plus the sidecars
- * started before it; plus pod overhead.
- */
-export function podRequests(pod: Pod): Requests {
-  const zero = { cpu: 0, memory: 0, ephemeral: 0 };
-  let sidecars = zero;
-  let initPeak = zero;
-  for (const ic of pod.spec?.initContainers ?? []) {
-    const r = containerRequests(ic);
-    if (ic.restartPolicy === 'Always') sidecars = add(sidecars, r);
-    else initPeak = max(initPeak, add(sidecars, r));
-  }
-  let regular = zero;
-  for (const c of pod.spec?.containers ?? []) regular = add(regular, containerRequests(c));
-  let total = max(add(regular, sidecars), initPeak);
-  const oh = pod.spec?.overhead;
-  if (oh) total = add(total, containerRequests({ name: 'overhead', resources: { requests: oh } }));
-  return total;
-}
 
 type Term = { matchExpressions?: Req[]; matchFields?: Req[] };
 type Req = { key: string; operator: string; values?: string[] };
@@ -133,17 +102,6 @@ function portsConflict(a: string, b: string): boolean {
 }
 
 const MEMORY_PRESSURE_TAINT = 'node.kubernetes.io/memory-pressure';
-
-/** Static, mirror, or priority ≥ 2000000000 (upstream IsCriticalPod). */
-function isCriticalPod(pod: Pod): boolean {
-  const a = pod.metadata?.annotations ?? {};
-  const source = a['kubernetes.io/config.source'];
-  return (
-    (source !== undefined && source !== 'api') ||
-    a['kubernetes.io/config.mirror'] !== undefined ||
-    (pod.spec?.priority ?? 0) >= CRITICAL_PRIORITY
-  );
-}
 
 /** Whether a toleration tolerates the taint memory-pressure:NoSchedule (upstream ToleratesTaint). */
 function toleratesMemoryPressure(pod: Pod): boolean {
@@ -250,7 +208,34 @@ export function admitPod(pod: Pod, active: Pod[], node: AdmissionNode): AdmitRes
       message: "Failed to admit pod as the OS field doesn't match node OS",
     };
   }
+  // A critical pod is rejected for a placement reason first: resources it can preempt for.
+  if (isCriticalPod(pod))
+    return placementFit(pod, active, node) ?? resourcesFit(pod, active, node) ?? { admit: true };
   return resourcesFit(pod, active, node) ?? placementFit(pod, active, node) ?? { admit: true };
+}
+
+/** One resource a pod lacks (upstream InsufficientResourceError.GetInsufficientAmount). */
+export interface AdmissionRequirement {
+  resourceName: 'pods' | 'cpu' | 'memory' | 'ephemeral-storage';
+  quantity: number;
+}
+
+/** PURE: every resource `pod` lacks given the `active` pods (cpu in millicores, bytes). */
+export function insufficientResources(pod: Pod, active: Pod[], node: AdmissionNode): AdmissionRequirement[] {
+  const a = node.allocatable;
+  const want = podRequests(pod);
+  const used = active.map(podRequests).reduce(add, { cpu: 0, memory: 0, ephemeral: 0 });
+  const out: AdmissionRequirement[] = [];
+  if (active.length + 1 > a.pods) out.push({ resourceName: 'pods', quantity: active.length + 1 - a.pods });
+  const checks: [AdmissionRequirement['resourceName'], number, number, number][] = [
+    ['cpu', want.cpu, used.cpu, a.cpuMillis],
+    ['memory', want.memory, used.memory, a.memoryBytes],
+    ['ephemeral-storage', want.ephemeral, used.ephemeral, a.ephemeralBytes],
+  ];
+  for (const [name, req, u, cap] of checks) {
+    if (req > 0 && req + u > cap) out.push({ resourceName: name, quantity: req - (cap - u) });
+  }
+  return out;
 }
 
 /** Upstream noderesources.Fits as the kubelet reports it (InsufficientResourceError). */

@@ -1,12 +1,12 @@
+import { isStaticPod } from '../api/pod.js';
 import {
   containerResourceValue,
   findContainerInPod,
   type NodeAllocatable,
   ResourceFieldError,
   type ResourceFieldSelector,
-} from '../api/resource.js';
+} from '../api/resources.js';
 import type { ConfigMap, Container, Pod, Secret, Service } from '../api/types.js';
-import { isStaticPod } from '../status/podutil.js';
 import { expand, lookupIn } from '../util/expand.js';
 import { SyncError } from './errors.js';
 

@@ -1,10 +1,12 @@
+import { containerRef } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { CriClient } from '../cri/client.js';
 import type { PodSandboxConfig } from '../cri/types.js';
 import { Backoff } from '../util/backoff.js';
+import { errorMessage } from '../util/errors.js';
 import { Semaphore } from '../util/semaphore.js';
 import { BackoffError, SyncError } from './errors.js';
-import { containerRef, type EventSink } from './events.js';
+import type { EventSink } from './events.js';
 
 export interface EnsuredImage {
   /** The runtime's image ID, used as the container's image. */
@@ -80,7 +82,7 @@ export class ImageManager {
     sandbox: PodSandboxConfig,
     signal?: AbortSignal,
   ): Promise<EnsuredImage> {
-    const ref = containerRef(pod, c);
+    const ref = containerRef(pod, c.name);
     const raw = c.image ?? '';
     const refError = imageRefError(raw);
     if (refError) {
@@ -94,7 +96,7 @@ export class ImageManager {
     try {
       present = await this.cri.imageStatus(image, { signal });
     } catch (err) {
-      const msg = `Failed to inspect image "${image}": ${err instanceof Error ? err.message : String(err)}`;
+      const msg = `Failed to inspect image "${image}": ${errorMessage(err)}`;
       this.events.event(ref, 'Warning', 'InspectFailed', msg);
       throw new SyncError('ImageInspectError', msg);
     }

@@ -1,7 +1,7 @@
+import { containerShouldRestart, isSidecar } from '../api/pod.js';
 import type { Container, Pod } from '../api/types.js';
 import type { ContainerRuntimeStatus, PodRuntimeStatus, SandboxStatus } from '../cri/runtimeState.js';
-import { containerShouldRestart } from '../status/podutil.js';
-import { containerHash } from './hash.js';
+import { hashContainerValue, parseContainerHash } from './hash.js';
 
 /**
  * PURE: what to do with a pod given its spec and the runtime's view of it — upstream's
@@ -48,8 +48,6 @@ export interface PodActions {
   /** Everything is done: initialization finished (or no init containers). */
   initialized: boolean;
 }
-
-export const isSidecar = (c: Container): boolean => c.restartPolicy === 'Always';
 
 const newest = (rt: PodRuntimeStatus | undefined, name: string): ContainerRuntimeStatus | undefined =>
   rt?.containers.find((c) => c.name === name);
@@ -104,8 +102,14 @@ function isInitContainerFailed(s: ContainerRuntimeStatus): boolean {
   return s.reason === 'OOMKilled';
 }
 
-const hashChanged = (c: Container, s: ContainerRuntimeStatus): boolean =>
-  s.hash !== '' && s.hash !== containerHash(c);
+/**
+ * Upstream containerChanged: the annotation's hash (hex, as any kubelet wrote it) differs from
+ * HashContainer of the spec. A container without the annotation is left alone.
+ */
+const hashChanged = (c: Container, s: ContainerRuntimeStatus): boolean => {
+  const recorded = parseContainerHash(s.hash);
+  return recorded !== undefined && recorded !== hashContainerValue(c);
+};
 
 /** Walks init containers in reverse (sidecar-aware). Returns whether the pod is initialized. */
 function computeInitContainerActions(input: PlanInput, a: PodActions): boolean {

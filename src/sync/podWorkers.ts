@@ -1,5 +1,7 @@
+import { isPodTerminal } from '../api/pod.js';
 import type { Pod } from '../api/types.js';
 import type { RuntimePodRef } from '../cri/pleg.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 
 export type WorkerState = 'sync' | 'terminating' | 'terminated' | 'finished';
@@ -9,7 +11,7 @@ export interface KillRequest {
   /** Grace period override in seconds. */
   graceSeconds?: number;
   /** Status to report while and after killing (e.g. Evicted). */
-  status?: { reason: string; message: string; disruptionTarget?: boolean };
+  status?: { reason: string; message: string; disruptionTarget?: boolean; conditionMessage?: string };
 }
 
 export interface SyncOutcome {
@@ -56,9 +58,6 @@ interface Worker {
 
 const jitter = (ms: number, factor: number) => ms + Math.random() * factor * ms;
 
-const isTerminalPhase = (p: Pod | undefined) =>
-  p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed';
-
 /**
  * One worker per pod UID (upstream podWorkers): updates are coalesced (only the newest pod spec
  * is processed; never two syncs of one pod at once), and each pod moves
@@ -104,7 +103,7 @@ export class PodWorkers {
     if (u.runtimePod) w.runtimePod = u.runtimePod;
     const pod = w.pod;
     const wantsTermination =
-      u.kill !== undefined || !pod || pod.metadata?.deletionTimestamp || isTerminalPhase(pod);
+      u.kill !== undefined || !pod || pod.metadata?.deletionTimestamp || isPodTerminal(pod);
     if (wantsTermination) {
       const grace = this.effectiveGrace(w, pod, u.kill);
       const shortened = w.graceSeconds !== undefined && grace < w.graceSeconds;
@@ -212,7 +211,7 @@ export class PodWorkers {
           }
           const retry = jitter(this.o.errorBackoffMs ?? 10_000, 0.5);
           this.log.warn(
-            { pod: podName(w), uid: w.uid, state, err: err instanceof Error ? err.message : String(err) },
+            { pod: podName(w), uid: w.uid, state, err: errorMessage(err) },
             'pod sync failed; will retry',
           );
           if (state === 'sync') this.requeue(w, retry);

@@ -1,9 +1,7 @@
+import { isCriticalPriority, isSidecar } from '../api/pod.js';
+import { qosClass } from '../api/qos.js';
 import type { Container, Pod } from '../api/types.js';
-import { qosClass } from '../status/qos.js';
 import { memoryToBytes } from '../util/quantity.js';
-
-/** Pods with priority at or above this are node-critical (system-node-critical, system-cluster-critical). */
-export const CRITICAL_PRIORITY = 2_000_000_000;
 
 /**
  * Upstream GetContainerOOMScoreAdjust: Guaranteed and node-critical −997, BestEffort 1000,
@@ -11,7 +9,7 @@ export const CRITICAL_PRIORITY = 2_000_000_000;
  * smallest value of the pod's regular containers so they outlive them under OOM pressure.
  */
 export function oomScoreAdj(pod: Pod, c: Container, memoryCapacityBytes: number): number {
-  if ((pod.spec?.priority ?? 0) >= CRITICAL_PRIORITY) return -997;
+  if (isCriticalPriority(pod)) return -997;
   const qos = qosClass(pod.spec ?? { containers: [] });
   if (qos === 'Guaranteed') return -997;
   if (qos === 'BestEffort') return 1000;
@@ -22,7 +20,7 @@ export function oomScoreAdj(pod: Pod, c: Container, memoryCapacityBytes: number)
     return Math.min(999, Math.max(3, adj));
   };
   let v = forContainer(c);
-  if (c.restartPolicy === 'Always' && (pod.spec?.initContainers ?? []).some((x) => x.name === c.name)) {
+  if (isSidecar(c) && (pod.spec?.initContainers ?? []).some((x) => x.name === c.name)) {
     for (const x of pod.spec?.containers ?? []) v = Math.min(v, forContainer(x));
   }
   return v;

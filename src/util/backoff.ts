@@ -63,3 +63,38 @@ export class Backoff {
     return this.entries.size;
   }
 }
+
+/**
+ * The delay before the next retry of one loop (client-go wait.Backoff with Factor 2): starts at
+ * `initialMs`, doubles up to `maxMs`, optionally jittered by ±`jitter` (0.2 → 0.8–1.2×);
+ * `reset()` after a success.
+ */
+export class RetryDelay {
+  private current: number;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly jitter: number;
+
+  constructor(initialMs: number, maxMs: number, jitter = 0) {
+    this.initialMs = initialMs;
+    this.maxMs = maxMs;
+    this.jitter = jitter;
+    this.current = initialMs;
+  }
+
+  /** The delay to wait now (what a log line reports); the following one doubles. */
+  next(): number {
+    const d = this.current;
+    this.current = Math.min(this.current * 2, this.maxMs);
+    return this.jitter > 0 ? d * (1 - this.jitter + Math.random() * 2 * this.jitter) : d;
+  }
+
+  /** The delay `next()` will return (before jitter). */
+  peek(): number {
+    return this.current;
+  }
+
+  reset(): void {
+    this.current = this.initialMs;
+  }
+}

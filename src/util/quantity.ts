@@ -100,6 +100,15 @@ export function parseQuantity(s: string): number {
   return Number(parseExact(s).nanos) / 1e9;
 }
 
+/** A quantity as an exact count of nano-units (rounded up as upstream), or undefined when malformed. */
+export function quantityNanos(s: string): bigint | undefined {
+  try {
+    return parseExact(s.trim()).nanos;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `s` is a syntactically valid quantity. */
 export function isQuantity(s: string): boolean {
   try {

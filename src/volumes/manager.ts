@@ -3,8 +3,9 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeAllocatable } from '../api/resource.js';
+import type { NodeAllocatable } from '../api/resources.js';
 import type { Pod } from '../api/types.js';
+import { errorMessage } from '../util/errors.js';
 import { type Logger, silentLogger } from '../util/log.js';
 import { memoryToBytes } from '../util/quantity.js';
 import { PathError, writeAtomic } from './atomicWriter.js';
@@ -109,7 +110,7 @@ export class VolumeManager {
       await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
       await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
     } catch (err) {
-      throw new PodDataDirsError(err instanceof Error ? err.message : String(err));
+      throw new PodDataDirsError(errorMessage(err));
     }
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
@@ -127,7 +128,7 @@ export class VolumeManager {
         try {
           out.set(vol.name, await this.setUpVolume(pod, podDir, vol, signal));
         } catch (err) {
-          failures.push({ volume: vol.name, message: err instanceof Error ? err.message : String(err) });
+          failures.push({ volume: vol.name, message: errorMessage(err) });
         }
       }),
     );
@@ -205,7 +206,7 @@ export class VolumeManager {
         () => undefined,
         (err: unknown) =>
           this.log.warn(
-            { pod: uid, volume: dir, err: err instanceof Error ? err.message : String(err) },
+            { pod: uid, volume: dir, err: errorMessage(err) },
             'volume refresh failed; keeping its contents',
           ),
       )

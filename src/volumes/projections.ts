@@ -1,5 +1,6 @@
-import { type NodeAllocatable, ResourceFieldError, resourceValueByContainerName } from '../api/resource.js';
+import { type NodeAllocatable, ResourceFieldError, resourceValueByContainerName } from '../api/resources.js';
 import type { ConfigMap, Pod, Secret } from '../api/types.js';
+import { errorMessage } from '../util/errors.js';
 import type { FileProjection } from './atomicWriter.js';
 
 /** Reads the API objects volume sources refer to; undefined = not found. */
@@ -249,7 +250,7 @@ export async function volumeFiles(
         }
       } catch (err) {
         if (signal?.aborted) throw err;
-        errors.push(err instanceof Error ? err.message : String(err));
+        errors.push(errorMessage(err));
       }
     }
     const err = aggregate(errors);

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod, PodStatus, Secret, Service } from '../../src/api/types.js';
 import { CriClient } from '../../src/cri/client.js';
-import { Pleg } from '../../src/cri/pleg.js';
-import { LifecycleHandlerRunner, ProbeManager, type ProbeRunMetric } from '../../src/probes/index.js';
-import { StatusManager } from '../../src/status/manager.js';
+import type { Pleg } from '../../src/cri/pleg.js';
+import type { ProbeManager, ProbeRunMetric } from '../../src/probes/index.js';
+import type { StatusManager } from '../../src/status/manager.js';
+import { createSyncCore } from '../../src/sync/core.js';
 import type { EventRef, EventSink, EventType } from '../../src/sync/events.js';
 import { ImageManager } from '../../src/sync/images.js';
-import { PodSyncer } from '../../src/sync/podSyncer.js';
-import { type PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
+import type { PodCgroupHooks, SyncLoop } from '../../src/sync/syncLoop.js';
 import { newSysctlAllowlist, safeSysctlAllowlist } from '../../src/sync/sysctl.js';
-import { Semaphore } from '../../src/util/semaphore.js';
 import { VolumeManager } from '../../src/volumes/manager.js';
 
 export interface HarnessOptions {
@@ -68,61 +67,21 @@ export class KubeletHarness {
       patch: () => Promise.reject(new Error('no apiserver in this harness')),
       delete: () => Promise.reject(new Error('no apiserver in this harness')),
     };
-    this.statuses = new StatusManager({ client: noApi });
     const images = new ImageManager(this.cri, sink);
     const objects = {
       configMap: async (ns: string, name: string) => this.configMaps.get(`${ns}/${name}`),
       secret: async (ns: string, name: string) => this.secrets.get(`${ns}/${name}`),
     };
     const volumes = new VolumeManager(join(dir, 'root'), { ...objects, token: async () => 'test-token' });
-    let loop: SyncLoop | undefined;
-    this.probes = new ProbeManager({
-      exec: this.cri,
-      events: sink,
-      podStatus: (uid) => this.statuses.getPodStatus(uid),
-      onChange: (uid) => loop?.syncSoon(uid),
-      observe: opts.observeProbe,
-    });
-    const syncer = new PodSyncer({
+    const core = createSyncCore({
       cri: this.cri,
+      statusApi: noApi,
       images,
       volumes,
       events: sink,
       envLookup: { ...objects, services: async () => this.services },
       hostIPs: () => ['10.0.0.1'],
-      criLimiter: new Semaphore(8),
-      probes: { liveness: this.probes.liveness, startup: this.probes.startup },
-      hooks: new LifecycleHandlerRunner({ exec: this.cri, events: sink }),
-      config: {
-        nodeName: 'node-a',
-        podLogsDir: join(dir, 'logs'),
-        clusterDomain: 'cluster.local',
-        dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host: undefined },
-        cgroupV2: false,
-        cpuCfsQuota: true,
-        memoryCapacityBytes: 8 * 1024 ** 3,
-        allocatable: { cpuMillis: 2000, memoryBytes: 8 * 1024 ** 3, ephemeralBytes: 100 * 1024 ** 3 },
-        cgroupParent: (pod) => opts.cgroups?.podCgroupParent(pod) ?? '',
-      },
-    });
-    this.pleg = new Pleg({
-      cri: this.cri,
-      onEvent: (ev) => loop?.onPlegEvent(ev),
-      relistPeriodMs: opts.relistPeriodMs ?? 200,
-    });
-    loop = new SyncLoop({
-      nodeName: 'node-a',
-      cri: this.cri,
-      pleg: this.pleg,
-      syncer,
-      images,
-      volumes,
-      statusManager: this.statuses,
-      events: sink,
-      probes: this.probes,
-      cgroups: opts.cgroups,
       runtimeName: () => 'containerd',
-      hostIPs: () => ['10.0.0.1'],
       admissionNode: () => ({
         name: 'node-a',
         labels: { 'kubernetes.io/hostname': 'node-a' },
@@ -136,10 +95,28 @@ export class KubeletHarness {
         os: 'linux',
         sysctls: newSysctlAllowlist(safeSysctlAllowlist('6.1.0')),
       }),
+      syncer: {
+        nodeName: 'node-a',
+        podLogsDir: join(dir, 'logs'),
+        clusterDomain: 'cluster.local',
+        dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host: undefined },
+        cgroupV2: false,
+        cpuCfsQuota: true,
+        memoryCapacityBytes: 8 * 1024 ** 3,
+        allocatable: { cpuMillis: 2000, memoryBytes: 8 * 1024 ** 3, ephemeralBytes: 100 * 1024 ** 3 },
+        cgroupParent: (pod) => opts.cgroups?.podCgroupParent(pod) ?? '',
+      },
+      criConcurrency: 8,
+      cgroups: opts.cgroups,
+      relistPeriodMs: opts.relistPeriodMs ?? 200,
       housekeepingMs: opts.housekeepingMs ?? 300,
       resyncMs: opts.resyncMs ?? 5_000,
+      observeProbe: opts.observeProbe,
     });
-    this.loop = loop;
+    this.statuses = core.statusManager;
+    this.probes = core.probeManager;
+    this.pleg = core.pleg;
+    this.loop = core.syncLoop;
   }
 
   static async start(endpoint: string, opts: HarnessOptions = {}): Promise<KubeletHarness> {

@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { onAbort } from '../../util/abort.js';
+import { errorMessage } from '../../util/errors.js';
 import { RpcError, unknown } from './errors.js';
 import type { Faults } from './faults.js';
 import type { Journal } from './journal.js';
@@ -20,7 +21,7 @@ export interface RpcHooks {
 
 function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;
-  return unknown(err instanceof Error ? err.message : String(err));
+  return unknown(errorMessage(err));
 }
 
 interface CancellableCall {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { podQOSClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import {
   CGROUP2_SUPER_MAGIC,
@@ -10,7 +11,6 @@ import {
   parseMountInfo,
   type SystemdUnits,
 } from '../../../src/cgroups/index.js';
-import { podQOSClass } from '../../../src/status/qos.js';
 import { ALL_CONTROLLERS, FakeCgroupfs } from './fakeCgroupfs.js';
 
 let fake: FakeCgroupfs;

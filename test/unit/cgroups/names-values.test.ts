@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { qosClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import {
   cgroupPath,
@@ -18,7 +19,6 @@ import {
   systemdUnit,
   toSystemd,
 } from '../../../src/cgroups/index.js';
-import { qosClass } from '../../../src/status/qos.js';
 
 const UID = '1234-abcd-5678';
 

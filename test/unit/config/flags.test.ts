@@ -24,9 +24,11 @@ describe('parseFlags', () => {
       nodeIPs: [],
       rootDir: '/var/lib/kubelet',
       certDir: '/var/lib/kubelet/pki',
+      criConcurrency: 4,
       logLevel: 'info',
       overrides: {},
       overriddenBy: {},
+      warnings: [],
     });
   });
 
@@ -35,7 +37,8 @@ describe('parseFlags', () => {
     expect(a.kubeconfig).toBe('/etc/k.conf');
     expect(a.config).toBe('/etc/c.yaml');
     expect(a.rootDir).toBe('/tmp/kubelet');
-    expect(a.certDir).toBe('/tmp/kubelet/pki');
+    // Upstream's default cert dir does not follow --root-dir.
+    expect(a.certDir).toBe('/var/lib/kubelet/pki');
     expect(parseFlags(['--cert-dir', '/pki', '--root-dir', '/r']).certDir).toBe('/pki');
   });
 

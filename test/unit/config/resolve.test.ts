@@ -47,6 +47,7 @@ describe('resolveConfig defaults', () => {
       certDir: '/var/lib/kubelet/pki',
       nodeIPs: [],
       logLevel: 'info',
+      criConcurrency: 4,
       enableServer: true,
       address: '0.0.0.0',
       port: 10250,
@@ -72,6 +73,9 @@ describe('resolveConfig defaults', () => {
       syncFrequencyMs: 60_000,
       fileCheckFrequencyMs: 20_000,
       staticPodPath: '',
+      httpCheckFrequencyMs: 20_000,
+      staticPodURL: '',
+      staticPodURLHeader: {},
       nodeStatusUpdateFrequencyMs: 10_000,
       nodeStatusReportFrequencyMs: 300_000,
       nodeLeaseDurationSeconds: 40,
@@ -284,7 +288,7 @@ describe('resolveConfig precedence and sources', () => {
       bootstrapKubeconfig: '/b',
       nodeIPs: ['192.0.2.5'],
       rootDir: '/r',
-      certDir: '/r/pki',
+      certDir: '/var/lib/kubelet/pki',
       logLevel: 'debug',
     });
   });

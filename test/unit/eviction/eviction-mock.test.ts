@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { podQOSClass } from '../../../src/api/qos.js';
 import type { Pod } from '../../../src/api/types.js';
 import { CgroupFs, CgroupManager } from '../../../src/cgroups/index.js';
 import type { EvictionThreshold } from '../../../src/config/types.js';
@@ -6,11 +7,12 @@ import { CriMock } from '../../../src/cri/mock/index.js';
 import {
   EvictionManager,
   type EvictionManagerOptions,
-  NodeReclaimer,
   PressureMonitor,
   StatsCollector,
 } from '../../../src/eviction/index.js';
-import { podQOSClass } from '../../../src/status/qos.js';
+import { ImageGC } from '../../../src/sync/imageGC.js';
+import { ContainerGC } from '../../../src/sync/kuberuntime/gc.js';
+import { FILE_SOURCE } from '../../../src/sync/podConfig.js';
 import { KubeletHarness, testPod } from '../../helpers/kubeletHarness.js';
 import { FakeCgroupfs } from '../cgroups/fakeCgroupfs.js';
 
@@ -225,7 +227,9 @@ describe('node-pressure eviction against the CRI mock', () => {
     mock.setStats({ podUid: uid(staticPod) }, { memoryWorkingSetBytes: 900 * Mi });
     mock.setStats({ podUid: uid(critical) }, { memoryWorkingSetBytes: 800 * Mi });
     mock.setStats({ podUid: uid(victim) }, { memoryWorkingSetBytes: 150 * Mi });
-    h.setPods([staticPod, critical, victim]);
+    // The static pod comes from the file source (PodConfig stamps config.source from the source).
+    h.loop.podConfig.snapshot([staticPod], FILE_SOURCE);
+    h.setPods([critical, victim]);
     await running([staticPod, critical, victim]);
     await fake.setRootMemory(Math.round(7.8 * Gi), Math.round(0.1 * Gi), Math.round(0.1 * Gi));
 
@@ -234,7 +238,7 @@ describe('node-pressure eviction against the CRI mock', () => {
     expect(podEvents.map((e) => `${e.name} ${e.reason}`)).toEqual(['victim Evicted']);
 
     // With only critical pods left, pressure evicts nobody.
-    h.setPods([staticPod, critical]);
+    h.setPods([critical]);
     await h.waitFor('victim gone', () => h.loop.activePods().length === 2);
     expect(await m.synchronize()).toBeUndefined();
     expect(await m.synchronize()).toBeUndefined();
@@ -343,10 +347,11 @@ describe('disk pressure reclaims node-level resources first', () => {
         }),
       },
     });
-    const gc = new NodeReclaimer({ cri: h.cri, podIsActive: () => true, imageMinimumGCAgeMs: 0 });
+    const containerGC = new ContainerGC({ cri: h.cri });
+    const imageGC = new ImageGC({ cri: h.cri, imageMinimumGCAgeMs: 0 });
     reclaimer.deleteAllUnusedContainers = async (s?: AbortSignal) =>
-      void (await gc.deleteAllUnusedContainers(s));
-    reclaimer.deleteUnusedImages = async (s?: AbortSignal) => void (await gc.deleteUnusedImages(s));
+      void (await containerGC.deleteAllUnusedContainers(() => true, s));
+    reclaimer.deleteUnusedImages = async (s?: AbortSignal) => void (await imageGC.deleteUnusedImages(s));
     mock.addImage({ ref: 'localhost:5999/unused/image:1', sizeBytes: 5 * 1024 ** 2 });
     const p = withResources('web', {});
     h.setPods([p]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isCriticalPod } from '../../../src/api/pod.js';
 import type { Pod } from '../../../src/api/types.js';
 import type { EvictionThreshold } from '../../../src/config/types.js';
 import {
@@ -6,7 +7,6 @@ import {
   diskRanking,
   type EvictionSignal,
   evictionMessage,
-  isCriticalPod,
   makeSignalObservations,
   memoryRanking,
   mergeThresholds,

@@ -3,10 +3,10 @@ import {
   formatBinarySI,
   formatCpuMillis,
   formatDecimalSI,
-  quantityNanos,
   sameQuantity,
   thresholdBytes,
 } from '../../../src/node/resources.js';
+import { quantityNanos } from '../../../src/util/quantity.js';
 
 const Ki = 1024;
 const Mi = Ki * 1024;

@@ -542,7 +542,12 @@ describe('what the runtime is asked for', () => {
       'io.kubernetes.pod.namespace': 'default',
       'io.kubernetes.pod.uid': uidOf(p),
     });
-    expect(sb.annotations).toEqual({ 'example.com/note': 'n' });
+    // Upstream's PodConfig adds the source and first-seen time to every pod it hands on.
+    expect(sb.annotations).toEqual({
+      'example.com/note': 'n',
+      'kubernetes.io/config.source': 'api',
+      'kubernetes.io/config.seen': expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/),
+    });
     expect(await readFile(join(podDir(p), 'etc-hosts'), 'utf8')).toBe(
       [
         '# Kubernetes-managed hosts file.',

@@ -1,5 +1,5 @@
-import type { Pod, PodSpec } from '../api/types.js';
-import { parseQuantity } from './quantity.js';
+import { quantityNanos } from '../util/quantity.js';
+import type { Pod, PodSpec } from './types.js';
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
@@ -12,7 +12,7 @@ function addPositive(sums: Map<string, bigint>, list: ResourceList): Set<string>
   const found = new Set<string>();
   for (const [name, q] of Object.entries(list ?? {})) {
     if (!QOS_RESOURCES.has(name)) continue;
-    const v = parseQuantity(q);
+    const v = quantityNanos(String(q));
     if (v === undefined || v <= 0n) continue;
     found.add(name);
     sums.set(name, (sums.get(name) ?? 0n) + v);

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { podQOSClass, qosClass } from '../../../src/api/qos.js';
 import type { Container, PodSpec } from '../../../src/api/types.js';
-import { qosClass } from '../../../src/status/generate.js';
-import { podQOSClass } from '../../../src/status/qos.js';
-import { parseQuantity } from '../../../src/status/quantity.js';
-import { pod } from './fixtures.js';
+import { quantityNanos } from '../../../src/util/quantity.js';
+import { pod } from '../status/fixtures.js';
 
 const c = (name: string, resources?: Container['resources']): Container => ({ name, image: 'x', resources });
 const both = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { cpu, memory } });
@@ -80,7 +79,7 @@ describe('qosClass', () => {
   });
 });
 
-describe('parseQuantity', () => {
+describe('quantityNanos', () => {
   it.each<[string, bigint | undefined]>([
     ['1', 1_000_000_000n],
     ['100m', 100_000_000n],
@@ -96,6 +95,6 @@ describe('parseQuantity', () => {
     ['abc', undefined],
     ['1Qi', undefined],
   ])('%s', (q, want) => {
-    expect(parseQuantity(q)).toBe(want);
+    expect(quantityNanos(q)).toBe(want);
   });
 });

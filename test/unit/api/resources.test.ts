@@ -4,7 +4,7 @@ import {
   findContainerInPod,
   ResourceFieldError,
   resourceValueByContainerName,
-} from '../../../src/api/resource.js';
+} from '../../../src/api/resources.js';
 import type { Container, Pod } from '../../../src/api/types.js';
 
 // Upstream pkg/api/v1/resource/helpers.go (v1.37.2): ExtractContainerResourceValue (divisor 0 → 1,
