@@ -119,7 +119,7 @@ export class VolumeManager {
       await mkdir(join(podDir, 'volumes'), { recursive: true, mode: 0o750 });
       await mkdir(join(podDir, 'plugins'), { recursive: true, mode: 0o750 });
     } catch (err) {
-      throw new PodDataDirsError(err instanceof Error ? err.message : String(err));
+      throw new PodDataDirsError(errorMessage(err));
     }
     const out = new Map<string, VolumeMountSource>();
     const failures: VolumeFailure[] = [];
@@ -230,7 +230,7 @@ export class VolumeManager {
         () => undefined,
         (err: unknown) =>
           this.log.warn(
-            { pod: uid, volume: dir, err: err instanceof Error ? err.message : String(err) },
+            { pod: uid, volume: dir, err: errorMessage(err) },
             'volume refresh failed; keeping its contents',
           ),
       )
