@@ -282,6 +282,9 @@ export async function main(argv: string[]): Promise<number> {
     return aborted ? 0 : 1;
   }
   nodeLabels = node.labels;
+  // The Lease and the node status start with registration (upstream runs them from the start),
+  // not after the kubelet API is up.
+  const nodeTasks = node.run(signal);
 
   const podConfig = kubelet.syncLoop.podConfig;
   const podSource = new PodSource({
@@ -326,7 +329,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // API pods only after registration, as upstream starts its API source once the Node informer
   // synced: admission needs the node's labels (nodeSelector, affinity).
-  const tasks = [...localTasks, ...serverTasks, podSource.run(signal), ...node.run(signal)];
+  const tasks = [...localTasks, ...nodeTasks, ...serverTasks, podSource.run(signal)];
   log.info(
     { node: cfg.nodeName, endpoint: cfg.containerRuntimeEndpoint, api: rest.server },
     'kubelet-ts started',
