@@ -273,13 +273,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
         set(name, def.field, value);
         break;
       case 'runtimeRequestTimeout':
-        try {
-          parseDuration(value);
-        } catch (e) {
-          if (e instanceof DurationError)
-            throw new FlagError(`flag ${flag}: invalid duration ${JSON.stringify(value)}: ${e.message}`);
-          throw e;
-        }
+        checkDuration(flag, value);
         set(name, def.field, value);
         break;
       case 'registerNode':
@@ -397,6 +391,17 @@ function parseTaints(flag: string, values: string[]): Taint[] {
 }
 
 /** Converts the values of an upstream flag to its KubeletConfiguration field's type. */
+/** A Go duration flag value ('10s', '1m30s'); a FlagError names the flag. */
+function checkDuration(flag: string, value: string): void {
+  try {
+    parseDuration(value);
+  } catch (e) {
+    if (e instanceof DurationError)
+      throw new FlagError(`flag ${flag}: invalid duration ${JSON.stringify(value)}: ${e.message}`);
+    throw e;
+  }
+}
+
 function convertFlag(flag: string, def: UpstreamFlag, values: string[]): unknown {
   const value = values.at(-1) ?? '';
   switch (def.kind) {
@@ -411,13 +416,7 @@ function convertFlag(flag: string, def: UpstreamFlag, values: string[]): unknown
       return n;
     }
     case 'duration':
-      try {
-        parseDuration(value);
-      } catch (e) {
-        if (e instanceof DurationError)
-          throw new FlagError(`flag ${flag}: invalid duration ${JSON.stringify(value)}: ${e.message}`);
-        throw e;
-      }
+      checkDuration(flag, value);
       return value;
     case 'list':
       return values.flatMap(splitList);
