@@ -1,21 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestClient } from '../../../src/api/rest.js';
 import type { Pod } from '../../../src/api/types.js';
-import { CriClient } from '../../../src/cri/client.js';
-import { KubeletAuth } from '../../../src/server/auth.js';
 import { writeContainerLog } from '../../../src/server/containerLogs.js';
-import { KubeletMetrics } from '../../../src/server/metrics.js';
-import { KubeletServer } from '../../../src/server/server.js';
-import { StatsProvider } from '../../../src/server/stats.js';
-import { silentLogger } from '../../../src/util/log.js';
+import { type ServerFixture, startServer } from './fixture.js';
 
 // GET /containerLogs as upstream's kubelet serves it (getContainerLogs writing through a
 // flushwriter): chunked text, each write flushed, so the terminating zero-length chunk goes out
@@ -32,9 +24,8 @@ const LOG = [
 ].join('\n');
 
 let dir: string;
-let server: KubeletServer;
 let port: number;
-let cri: CriClient;
+let fx: ServerFixture;
 
 const pod: Pod = {
   metadata: { name: 'p', namespace: 'ns', uid: 'u1' },
@@ -42,74 +33,19 @@ const pod: Pod = {
 };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kts-logs-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kubelet-test',
-    ],
-    { stdio: 'ignore' },
-  );
-  writeFileSync(join(dir, '0.log'), LOG);
-  cri = new CriClient({ endpoint: `unix://${join(dir, 'no-cri.sock')}`, requestTimeoutMs: 500 });
-  const rest = RestClient.fromClientConfig({ server: 'https://127.0.0.1:1', insecureSkipTLSVerify: true });
-  server = new KubeletServer({
-    address: '127.0.0.1',
-    port: 0,
-    cert: readFileSync(join(dir, 'cert.pem')),
-    key: readFileSync(join(dir, 'key.pem')),
-    nodeName: 'node-a',
-    auth: new KubeletAuth({
-      rest,
-      anonymous: true,
-      x509: false,
-      webhookAuthn: false,
-      authnCacheTtlMs: 0,
-      authorizationMode: 'AlwaysAllow',
-      allowTtlMs: 0,
-      denyTtlMs: 0,
-    }),
-    cri,
+  fx = await startServer((d) => ({
     pods: {
       list: () => [pod],
       find: (ns, name) => (ns === 'ns' && name === 'p' ? pod : undefined),
-      containers: async () => [{ id: 'c1', name: 'main', state: 'running', logPath: join(dir, '0.log') }],
+      containers: async () => [{ id: 'c1', name: 'main', state: 'running', logPath: join(d, '0.log') }],
     },
-    stats: new StatsProvider({
-      nodeName: 'node-a',
-      nodeStartTime: '',
-      cri,
-      pods: () => [],
-      nodeUsage: () => Promise.reject(new Error('unused')),
-      rootFs: () => Promise.reject(new Error('unused')),
-    }),
-    metrics: new KubeletMetrics('node-a'),
-    log: silentLogger,
-    enableDebuggingHandlers: true,
-  });
-  await server.listen();
-  port = (server.server.address() as AddressInfo).port;
+  }));
+  dir = fx.dir;
+  port = fx.port;
+  writeFileSync(join(dir, '0.log'), LOG);
 });
 
-afterAll(() => {
-  server?.close();
-  cri?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fx?.close());
 
 /** A raw HTTP/1.1 exchange over TLS; returns what each TLS read delivered (one record each). */
 function rawTls(head: string): Promise<string[]> {

@@ -23,7 +23,9 @@ export interface ServerFixture {
  * A KubeletServer on 127.0.0.1 with a self-signed EC certificate, anonymous AlwaysAllow auth,
  * one pod ns/p (container main), no runtime behind it and stats that fail.
  */
-export async function startServer(over: Partial<KubeletServerOptions> = {}): Promise<ServerFixture> {
+export async function startServer(
+  over: Partial<KubeletServerOptions> | ((dir: string) => Partial<KubeletServerOptions>) = {},
+): Promise<ServerFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'kts-server-'));
   execFileSync(
     'openssl',
@@ -72,7 +74,7 @@ export async function startServer(over: Partial<KubeletServerOptions> = {}): Pro
     metrics: new KubeletMetrics('node-a'),
     log: silentLogger,
     enableDebuggingHandlers: true,
-    ...over,
+    ...(typeof over === 'function' ? over(dir) : over),
   });
   await server.listen();
   return {
